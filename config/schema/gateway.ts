@@ -4,7 +4,7 @@ import { duration, idSchema, logLevel, secret } from './common.js';
 
 const serialTransport = z
   .object({
-    type: z.literal('serial'),
+    type: z.literal('serial').describe('Serial line (RS-232 / RS-485 / USB serial / pty).'),
     path: z.string().min(1).describe('Device path, e.g. /dev/ttyUSB0 or a pty link.'),
     baudRate: z.number().int().positive().default(9600).describe('Baud rate. Default 9600 (NMEA receivers: 4800 or 9600).'),
     dataBits: z.union([z.literal(7), z.literal(8)]).default(8).describe('Data bits. Default 8.'),
@@ -16,7 +16,7 @@ const serialTransport = z
 
 const tcpTransport = z
   .object({
-    type: z.literal('tcp'),
+    type: z.literal('tcp').describe('TCP client connection (serial server, Modbus TCP gateway).'),
     host: z.string().min(1).describe('Host to connect to.'),
     port: z.number().int().min(1).max(65535).describe('TCP port.'),
     reopenDelay: duration('Wait before reconnecting. Default 2s.').prefault('2s'),

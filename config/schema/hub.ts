@@ -24,7 +24,7 @@ const readerAccount = account
 
 const embeddedBroker = z
   .object({
-    mode: z.literal('embedded'),
+    mode: z.literal('embedded').describe('Run aedes inside the hub (default).'),
     host: z.string().default('127.0.0.1').describe('Bind address. Default 127.0.0.1.'),
     port: z.number().int().min(0).max(65535).default(1883).describe('MQTT port; 0 picks a free one. Default 1883.'),
     maxPayloadBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest uplink accepted. Default 4 MiB.'),
@@ -33,7 +33,7 @@ const embeddedBroker = z
 
 const externalBroker = z
   .object({
-    mode: z.literal('external'),
+    mode: z.literal('external').describe('Use an external broker; the hub connects as a client and the broker enforces ACLs.'),
     url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'an MQTT URL').describe('URL of the external broker (Mosquitto, EMQX).'),
     username: z.string().optional().describe('Hub account on the broker.'),
     password: secret('Hub password on the broker. Write ${ENV_VAR}.').optional(),
