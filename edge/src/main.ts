@@ -1,0 +1,160 @@
+/**
+ * Composition root of the edge agent: wires devices -> agent -> batcher -> outbox -> uplink, and
+ * the optional health endpoint. The driver registry and the transport factory are injected, so
+ * tests run the real agent with a test driver over an in-memory transport.
+ */
+import { createRequire } from 'node:module';
+import type { LoadedGatewayConfig } from '../../config/load.js';
+import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
+import type { Logger } from '../../drivers/sdk/log.js';
+import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } from './agent.js';
+import { Batcher } from './batcher.js';
+import { type EdgeStatus, type HealthServer, startHealthServer } from './health.js';
+import { MemoryOutbox, newBootId, type Outbox } from './outbox.js';
+import { Uplink } from './uplink.js';
+
+export interface EdgeDeps {
+  registry: DriverRegistry;
+  createTransport: TransportFactory;
+  logger: Logger;
+  clock?: Clock;
+  /** Driver start retry backoff; default 1 s doubling to 60 s. */
+  retry?: RetryPolicy;
+  /** How long stop() waits for the hub to acknowledge what is still queued. Default 2000 ms. */
+  drainTimeout?: number;
+}
+
+export interface EdgeHandle {
+  readonly bootId: string;
+  readonly metrics: MetricsRegistry;
+  /** Health endpoint URL, when `http.port` is not 0. */
+  readonly healthUrl: string | undefined;
+  status(): EdgeStatus;
+  /** Stops drivers, flushes batches into the outbox, waits briefly for hub acks, publishes offline, ends MQTT. */
+  stop(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Promise<EdgeHandle> {
+  const cfg = loaded.gateway;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger;
+  const metrics = new MetricsRegistry();
+  const bootId = newBootId(clock);
+  const address = { district: cfg.gateway.district, gateway: cfg.gateway.id };
+
+  const outbox: Outbox = new MemoryOutbox({
+    bootId,
+    maxQueued: cfg.delivery.maxQueued,
+    clock,
+    log: log.child({ component: 'edge.outbox' }),
+    metrics,
+  });
+  // Declared before use in the closures below; assigned right after.
+  let agent: Agent | undefined;
+  const uplink = new Uplink({
+    url: cfg.hub.url,
+    address,
+    password: cfg.hub.password,
+    keepalive: cfg.hub.keepalive,
+    reconnectPeriod: cfg.hub.reconnectPeriod,
+    resendAfter: cfg.delivery.resendAfter,
+    maxInFlight: cfg.delivery.maxInFlight,
+    version: packageVersion(),
+    outbox,
+    inventory: () => agent?.inventory() ?? [],
+    clock,
+    log: log.child({ component: 'edge.uplink' }),
+    metrics,
+  });
+  const batcher = new Batcher(cfg.batch, {
+    telemetry: (readings) => {
+      outbox.append('telemetry', { readings });
+      uplink.notify();
+    },
+    events: (events) => {
+      outbox.append('event', { events });
+      uplink.notify();
+    },
+  });
+  agent = new Agent(cfg.devices, {
+    registry: deps.registry,
+    createTransport: deps.createTransport,
+    sink: { reading: (r) => batcher.addReading(r), event: (e) => batcher.addEvent(e) },
+    log: log.child({ component: 'edge.agent' }),
+    clock,
+    metrics,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    onAvailabilityChange: () => uplink.publishState(),
+  });
+  const running = agent;
+
+  metrics.gauge('citygrid_edge_outbox_depth', 'Messages waiting for the hub ack.', (g) => g.set({}, outbox.size()));
+  metrics.gauge('citygrid_edge_outbox_bytes', 'Payload bytes waiting for the hub ack.', (g) =>
+    g.set({}, outbox.bytes()),
+  );
+  metrics.gauge(
+    'citygrid_edge_oldest_unacked_age_seconds',
+    'Age of the oldest message not acknowledged by the hub.',
+    (g) => g.set({}, uplink.oldestUnackedAge() / 1000),
+  );
+
+  const status = (): EdgeStatus => ({
+    gateway: cfg.gateway.id,
+    bootId,
+    connected: uplink.connected,
+    devices: cfg.devices.length,
+    devicesOnline: running.onlineCount(),
+    outboxDepth: outbox.size(),
+    outboxBytes: outbox.bytes(),
+    inFlight: uplink.inFlightCount,
+    oldestUnackedAgeMs: uplink.oldestUnackedAge(),
+  });
+
+  let health: HealthServer | undefined;
+  if (cfg.http.port !== 0) {
+    health = await startHealthServer({
+      host: cfg.http.host,
+      port: cfg.http.port,
+      metrics,
+      status,
+      log: log.child({ component: 'edge.health' }),
+    });
+  }
+
+  uplink.start();
+  running.start();
+  log.info({ bootId, devices: cfg.devices.length, hub: cfg.hub.url }, 'Edge agent started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await running.stop();
+    batcher.flush();
+    uplink.notify();
+    const drained = await uplink.drain(deps.drainTimeout ?? 2000);
+    if (!drained) log.warn({ pending: outbox.size() }, 'Stopping with messages the hub has not acknowledged');
+    await uplink.stop();
+    await outbox.close();
+    await health?.close();
+    log.info('Edge agent stopped');
+  };
+
+  return {
+    bootId,
+    metrics,
+    healthUrl: health?.url,
+    status,
+    stop: () => {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

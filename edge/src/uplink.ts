@@ -1,0 +1,326 @@
+/**
+ * The MQTT side of the edge: one MQTT.js client per gateway. It publishes the retained birth
+ * state on every connect (the broker publishes the offline last will when the link dies), sends
+ * outbox messages in seq order with at most `maxInFlight` awaiting the hub's end-to-end ack, and
+ * deletes a message only when that ack (on `cmd/ack`) covers it. A PUBACK proves nothing: aedes
+ * sends it before anything is stored. While disconnected nothing is handed to MQTT.js, whose
+ * offline queue is unbounded; the outbox holds everything and is replayed on reconnect.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Clock } from '../../drivers/sdk/clock.js';
+import { describeError } from '../../drivers/sdk/errors.js';
+import type { Logger } from '../../drivers/sdk/log.js';
+import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import {
+  ackMessageSchema,
+  type DeviceInventoryItem,
+  type GatewayAddress,
+  parseTopic,
+  type StateMessage,
+  topics,
+} from '../../drivers/sdk/wire.js';
+import type { Outbox, OutboxMessage } from './outbox.js';
+
+export interface UplinkOptions {
+  url: string;
+  address: GatewayAddress;
+  password: string;
+  /** Seconds. */
+  keepalive: number;
+  /** ms between reconnect attempts. */
+  reconnectPeriod: number;
+  /** ms after which a message the hub has not acknowledged is sent again. */
+  resendAfter: number;
+  maxInFlight: number;
+  version: string;
+  outbox: Outbox;
+  inventory: () => DeviceInventoryItem[];
+  clock: Clock;
+  log: Logger;
+  metrics: MetricsRegistry;
+}
+
+/** A command from the hub; the result is published on `cmd-result`. */
+export type CommandHandler = (payload: unknown) => Promise<Record<string, unknown>>;
+
+export class Uplink {
+  private client: MqttClient | undefined;
+  private isConnected = false;
+  private stopping = false;
+  /** seq -> when it was last put on the wire, for messages the hub has not acknowledged yet. */
+  private readonly inFlight = new Map<number, number>();
+  private readonly firstSentAt = new Map<number, number>();
+  /** Lowest seq not yet sent on the current connection. */
+  private cursor = 0;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private disconnectedSince: number | undefined;
+  private lastError: string | undefined;
+  /** Commands other than `ack`; adding one is adding an entry. */
+  private readonly commands = new Map<string, CommandHandler>();
+  private readonly sent;
+  private readonly resent;
+  private readonly acked;
+  private readonly acksIgnored;
+  private readonly connects;
+  private readonly commandsUnknown;
+
+  constructor(private readonly opts: UplinkOptions) {
+    const m = opts.metrics;
+    this.sent = m.counter(
+      'citygrid_edge_messages_sent_total',
+      'Uplink messages put on the wire for the first time, by channel.',
+    );
+    this.resent = m.counter(
+      'citygrid_edge_messages_resent_total',
+      'Uplink messages sent again (no hub ack in time, or reconnect).',
+    );
+    this.acked = m.counter('citygrid_edge_messages_acked_total', 'Uplink messages the hub acknowledged as stored.');
+    this.acksIgnored = m.counter('citygrid_edge_acks_ignored_total', 'Hub acks ignored, by reason.');
+    this.connects = m.counter('citygrid_edge_mqtt_connects_total', 'Successful MQTT connections.');
+    this.commandsUnknown = m.counter('citygrid_edge_commands_unknown_total', 'Commands received that have no handler.');
+    m.gauge('citygrid_edge_mqtt_connected', '1 while connected to the hub broker.', (g) =>
+      g.set({}, this.isConnected ? 1 : 0),
+    );
+    m.gauge('citygrid_edge_in_flight', 'Messages sent and awaiting the hub ack.', (g) => g.set({}, this.inFlight.size));
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  registerCommand(name: string, handler: CommandHandler): void {
+    this.commands.set(name, handler);
+  }
+
+  start(): void {
+    const { address, opts } = { address: this.opts.address, opts: this.opts };
+    const options: IClientOptions = {
+      clientId: address.gateway,
+      username: address.gateway,
+      password: opts.password,
+      clean: false,
+      protocolVersion: 4,
+      keepalive: opts.keepalive,
+      reconnectPeriod: opts.reconnectPeriod,
+      connectTimeout: Math.max(5000, opts.reconnectPeriod * 2),
+      reconnectOnConnackError: true,
+      queueQoSZero: false,
+      resubscribe: false,
+      will: { topic: topics.state(address), payload: Buffer.from(this.stateJson('offline')), qos: 1, retain: true },
+    };
+    const client = connect(opts.url, options);
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('close', () => this.onDisconnect());
+    client.on('reconnect', () => {
+      // The will is sent with each CONNECT: stamp it with the time of this attempt.
+      if (client.options.will) client.options.will.payload = Buffer.from(this.stateJson('offline'));
+    });
+    client.on('error', (err) => {
+      const text = describeError(err);
+      if (text !== this.lastError) opts.log.warn({ err: text }, 'MQTT error');
+      this.lastError = text;
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    const tick = Math.max(50, Math.min(1000, Math.floor(opts.resendAfter / 4)));
+    this.resendTimer = setInterval(() => this.resendOverdue(), tick);
+  }
+
+  /** New messages are in the outbox: send what the in-flight window allows. */
+  notify(): void {
+    this.pump();
+  }
+
+  /** Republishes the retained online state (the inventory changed). */
+  publishState(): void {
+    if (!this.isConnected || this.stopping || !this.client) return;
+    this.client.publish(topics.state(this.opts.address), this.stateJson('online'), { qos: 1, retain: true }, (err) => {
+      if (err) this.opts.log.debug({ err: describeError(err) }, 'State publish failed');
+    });
+  }
+
+  /** Waits until the outbox is empty, the link is down, or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.opts.clock.now() + timeoutMs;
+    while (this.opts.outbox.size() > 0 && this.isConnected && this.opts.clock.now() < deadline) {
+      this.pump();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.opts.outbox.size() === 0;
+  }
+
+  /** Publishes the retained offline state when connected, then disconnects. Nothing is published after. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.resendTimer) clearInterval(this.resendTimer);
+    const client = this.client;
+    if (!client) return;
+    if (this.isConnected) {
+      try {
+        await client.publishAsync(topics.state(this.opts.address), this.stateJson('offline'), { qos: 1, retain: true });
+      } catch (err) {
+        this.opts.log.debug({ err: describeError(err) }, 'Offline state publish failed');
+      }
+    }
+    await client.endAsync(!this.isConnected);
+    this.isConnected = false;
+    this.opts.log.info('MQTT closed');
+  }
+
+  /** Age in ms of the oldest message not yet acknowledged, 0 when none. */
+  oldestUnackedAge(): number {
+    const oldest = this.opts.outbox.oldestCreatedAt();
+    return oldest === undefined ? 0 : Math.max(0, this.opts.clock.now() - oldest);
+  }
+
+  private stateJson(state: 'online' | 'offline'): string {
+    const message: StateMessage = {
+      v: 1,
+      gateway: this.opts.address.gateway,
+      state,
+      bootId: this.opts.outbox.bootId,
+      ts: this.opts.clock.now(),
+      version: this.opts.version,
+      ...(state === 'online' ? { devices: this.opts.inventory() } : {}),
+    };
+    return JSON.stringify(message);
+  }
+
+  private onConnect(): void {
+    const client = this.client;
+    if (!client || this.stopping) return;
+    this.isConnected = true;
+    this.lastError = undefined;
+    this.connects.inc();
+    const downFor = this.disconnectedSince === undefined ? undefined : this.opts.clock.now() - this.disconnectedSince;
+    this.disconnectedSince = undefined;
+    this.opts.log.info({ url: this.opts.url, downFor, pending: this.opts.outbox.size() }, 'Connected');
+    this.publishState();
+    client.subscribe({ [topics.cmdFilter(this.opts.address)]: { qos: 1 } }, (err) => {
+      if (err) this.opts.log.error({ err: describeError(err) }, 'Command subscription refused');
+    });
+    // Whatever was on the wire before may be lost with the old connection: send everything again.
+    this.inFlight.clear();
+    this.cursor = 0;
+    this.pump();
+  }
+
+  private onDisconnect(): void {
+    if (!this.isConnected) return;
+    this.isConnected = false;
+    this.disconnectedSince = this.opts.clock.now();
+    if (!this.stopping) this.opts.log.warn({ pending: this.opts.outbox.size() }, 'Disconnected, will reconnect');
+  }
+
+  private pump(): void {
+    if (!this.isConnected || this.stopping) return;
+    for (const message of this.opts.outbox.pending(this.cursor)) {
+      if (this.inFlight.size >= this.opts.maxInFlight) return;
+      this.send(message);
+      this.cursor = message.seq + 1;
+    }
+  }
+
+  private send(message: OutboxMessage): void {
+    const client = this.client;
+    if (!client) return;
+    const now = this.opts.clock.now();
+    const first = this.firstSentAt.get(message.seq);
+    if (first === undefined) {
+      this.firstSentAt.set(message.seq, now);
+      this.sent.inc({ channel: message.channel });
+    } else {
+      this.resent.inc({ channel: message.channel });
+    }
+    this.inFlight.set(message.seq, now);
+    const envelope = {
+      v: 1,
+      gateway: this.opts.address.gateway,
+      bootId: message.bootId,
+      seq: message.seq,
+      firstUnacked: this.opts.outbox.firstUnacked(),
+      sentAt: first ?? now,
+      ...message.payload,
+    };
+    const topic = topics[message.channel](this.opts.address);
+    client.publish(topic, JSON.stringify(envelope), { qos: 1 }, (err) => {
+      // Only the hub's ack settles a message; a failed publish is resent after resendAfter or on reconnect.
+      if (err) this.opts.log.debug({ seq: message.seq, err: describeError(err) }, 'Publish not confirmed');
+    });
+  }
+
+  private resendOverdue(): void {
+    if (!this.isConnected || this.stopping) return;
+    const due = this.opts.clock.now() - this.opts.resendAfter;
+    for (const [seq, sentAt] of this.inFlight) {
+      if (sentAt > due) continue;
+      const message = this.opts.outbox.get(seq);
+      if (message) this.send(message);
+      else this.inFlight.delete(seq);
+    }
+    this.pump();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    const { address, log } = this.opts;
+    if (parsed?.type !== 'cmd' || parsed.gateway !== address.gateway || parsed.district !== address.district) {
+      log.debug({ topic }, 'Message on an unexpected topic ignored');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      log.warn({ topic }, 'Command with malformed JSON ignored');
+      return;
+    }
+    if (parsed.name === 'ack') this.onAck(body);
+    else this.onCommand(parsed.name, body);
+  }
+
+  private onAck(body: unknown): void {
+    const ack = ackMessageSchema.safeParse(body);
+    if (!ack.success) {
+      this.acksIgnored.inc({ reason: 'malformed' });
+      this.opts.log.warn('Malformed hub ack ignored');
+      return;
+    }
+    const { outbox } = this.opts;
+    if (ack.data.bootId !== outbox.bootId) {
+      this.acksIgnored.inc({ reason: 'other-boot' });
+      this.opts.log.debug({ ackBootId: ack.data.bootId }, 'Ack for another boot ignored');
+      return;
+    }
+    const removed = outbox.ack(ack.data.bootId, ack.data.seq);
+    if (removed > 0) this.acked.inc({}, removed);
+    for (const seq of this.inFlight.keys()) if (seq <= ack.data.seq) this.inFlight.delete(seq);
+    for (const seq of this.firstSentAt.keys()) if (seq <= ack.data.seq) this.firstSentAt.delete(seq);
+    this.pump();
+  }
+
+  private onCommand(name: string, body: unknown): void {
+    const id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
+    const handler = this.commands.get(name);
+    const reply = (result: Record<string, unknown>) => {
+      if (!this.isConnected || this.stopping || !this.client) return;
+      const message = { ...(id ? { id } : {}), name, ...result };
+      this.client.publish(topics.cmdResult(this.opts.address), JSON.stringify(message), { qos: 1 }, () => {});
+    };
+    if (!handler) {
+      this.commandsUnknown.inc();
+      this.opts.log.debug({ command: name }, 'Unknown command');
+      reply({ ok: false, error: 'unknown command' });
+      return;
+    }
+    handler(body).then(
+      (result) => reply({ ok: true, ...result }),
+      (err: unknown) => reply({ ok: false, error: describeError(err) }),
+    );
+  }
+}
