@@ -8,6 +8,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../drivers/sdk/errors.js';
+import { describeZodIssue } from '../drivers/sdk/zod-issues.js';
 import { type CityConfig, cityConfigSchema } from './schema/city.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema/gateway.js';
 import { type HubConfig, hubConfigSchema } from './schema/hub.js';
@@ -94,19 +95,6 @@ function readYaml(file: string, env: NodeJS.ProcessEnv): ParsedFile {
   return parsed;
 }
 
-function describeZodIssue(i: z.core.$ZodIssue): string {
-  if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} (not in the schema)`;
-  if (i.code === 'invalid_type') {
-    const received = (i as { input?: unknown }).input;
-    return received === undefined ? `required: expected ${i.expected}` : `expected ${i.expected}, got ${JSON.stringify(received)}`;
-  }
-  if (i.code === 'invalid_value') return `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (i.code === 'invalid_union' && 'note' in i && i.note === 'No matching discriminator') {
-    return 'unknown or missing discriminator value';
-  }
-  return i.message;
-}
-
 /** Validates data of one parsed file against a schema; returns the value or throws every issue. */
 function validate<S extends z.ZodType>(parsed: ParsedFile, schema: S): z.output<S> {
   const result = schema.safeParse(parsed.data, { reportInput: true });
@@ -189,4 +177,3 @@ export function detectConfigKind(file: string): 'city' | 'gateway' | 'hub' | und
   return undefined;
 }
 
-export { describeZodIssue };

@@ -4,6 +4,7 @@
  */
 import { nmeaGps } from './nmea-gps/definition.js';
 import { type AnyDriverDefinition, createRegistry, type DriverRegistry } from './registry.js';
+import { describeZodIssue } from './sdk/zod-issues.js';
 
 export type { NmeaGpsOptions } from './nmea-gps/definition.js';
 export { nmeaGps } from './nmea-gps/definition.js';
@@ -48,7 +49,7 @@ export function validateDriverOptions(
     ok: false,
     issues: result.error.issues.map((i) => ({
       path: ['options', ...i.path.filter((p): p is string | number => typeof p !== 'symbol')],
-      message: i.message,
+      message: describeZodIssue(i),
     })),
   };
 }
