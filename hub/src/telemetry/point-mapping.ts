@@ -1,0 +1,64 @@
+/**
+ * The one place a Reading becomes a stored point (DESIGN §4.1). Integrators read the result in
+ * InfluxDB, so the names here are the public measurement reference:
+ *
+ * - measurement = `reading.kind` (`vehicle`, `water_meter`, …)
+ * - tags (low cardinality, sorted by key): `asset`?, `device`, `district`, `gateway`, `grid`?.
+ *   `asset` and `grid` are omitted when unknown (InfluxDB has no empty tag values).
+ *   Never seq, boot id or case ids: those would make a new series per message.
+ * - fields = `reading.fields` as they are, plus `quality`:
+ *   a string field that is ALWAYS written (`good` when the reading carries none). Always, because
+ *   InfluxQL drops rows whose field is null from any WHERE on it, so "absent means good" would make
+ *   `WHERE quality != 'bad'` silently lose every good point. A string field, not a tag: a quality
+ *   that flips would otherwise split a device into several series. A reading's own field named
+ *   `quality` (no FIELDS entry has that name) is overwritten by the reading's quality.
+ * - ts = `reading.ts`, ms since epoch (written with precision ms).
+ */
+import type { Reading } from '../../../drivers/sdk/reading.js';
+import type { TelemetryPoint } from './types.js';
+
+/** Where a reading came from (its topic) and how to place it in the city grid. */
+export interface PointContext {
+  /** District id from the topic `cg/v1/<district>/<gateway>/telemetry`. */
+  district: string;
+  /** Gateway id from the topic. */
+  gateway: string;
+  /**
+   * Grid cell of the reading, when it can be told: by the asset's cell from the city config, or by
+   * position for moving devices. Undefined leaves the `grid` tag out.
+   */
+  resolveGrid?: (reading: Reading) => string | undefined;
+}
+
+/** The name of the quality field every point carries. */
+export const QUALITY_FIELD = 'quality';
+
+export function readingToPoint(reading: Reading, ctx: PointContext): TelemetryPoint {
+  const tags: Record<string, string> = {};
+  const grid = ctx.resolveGrid?.(reading);
+  if (reading.asset) tags.asset = reading.asset;
+  tags.device = reading.device;
+  tags.district = ctx.district;
+  tags.gateway = ctx.gateway;
+  if (grid) tags.grid = grid;
+  return {
+    measurement: reading.kind,
+    tags,
+    fields: { ...reading.fields, [QUALITY_FIELD]: reading.quality ?? 'good' },
+    ts: reading.ts,
+  };
+}
+
+export function readingsToPoints(readings: readonly Reading[], ctx: PointContext): TelemetryPoint[] {
+  return readings.map((r) => readingToPoint(r, ctx));
+}
+
+/**
+ * A canonical, unambiguous key of a point's series (measurement + sorted tags). Two points with
+ * the same series key and ts are the same point: the second write overwrites the first.
+ */
+export function seriesKey(tags: Readonly<Record<string, string>>): string {
+  const sorted: Record<string, string> = {};
+  for (const key of Object.keys(tags).sort()) sorted[key] = tags[key] as string;
+  return JSON.stringify(sorted);
+}

@@ -1,0 +1,314 @@
+/**
+ * The batching telemetry writer (TelemetryWriter of ./types.ts).
+ *
+ * - Points of many messages are cut into batches of at most `batchSize`; a batch leaves when it
+ *   is full or when its oldest point has waited `flushIntervalMs`. Up to `maxInFlight` store
+ *   writes run at once. A message may straddle two batches.
+ * - A failed write is retried, same points, with exponential backoff (up to `maxBackoffMs`),
+ *   forever: nothing is dropped here (the store drops points it can name as rejected, and counts
+ *   them). The batch keeps its in-flight slot while it waits.
+ * - `onDurable` callbacks run in submission order, each once all points of its message AND of
+ *   every earlier message are durable: a later batch that finishes first waits. The ingest can
+ *   therefore acknowledge "highest contiguous seq" straight from the callbacks.
+ * - Memory is bounded by the caller: `saturated` turns true once `pending` reaches
+ *   `highWaterMark` and false again below it. The writer itself still accepts every submit (no
+ *   silent drops); the ingest is expected to stop taking uplinks (not acknowledge, pause the
+ *   subscription) while it is true. The edge then keeps its outbox, which is where backlog belongs.
+ */
+import { CitygridError, describeError } from '../../../drivers/sdk/errors.js';
+import type { Logger } from '../../../drivers/sdk/log.js';
+import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { TelemetryPoint, TelemetryStore, TelemetryWriter } from './types.js';
+
+export interface TelemetryWriterOptions {
+  /** Points per store write at most. Default 5000. */
+  batchSize?: number;
+  /** Longest a point waits for its batch to fill, ms. Default 100. */
+  flushIntervalMs?: number;
+  /** Concurrent store writes. Default 2. */
+  maxInFlight?: number;
+  /** First retry delay after a failed write, ms; doubles per attempt. Default 100. */
+  initialBackoffMs?: number;
+  /** Longest retry delay, ms. Default 5000. */
+  maxBackoffMs?: number;
+  /** Pending points at which `saturated` turns true. Default 100 000. */
+  highWaterMark?: number;
+  /** Clock for lag and batch age (ms since epoch). Default Date.now. */
+  now?: () => number;
+}
+
+/** Thrown by drain() when the store did not take everything in time. */
+export class DrainTimeoutError extends CitygridError {
+  readonly pending: number;
+  constructor(pending: number, timeoutMs: number) {
+    super('SINK_DRAIN_TIMEOUT', `${pending} telemetry points not durable after ${timeoutMs} ms`);
+    this.pending = pending;
+  }
+}
+
+interface Ticket {
+  /** Points of this message not yet durable. */
+  remaining: number;
+  onDurable: () => void;
+  submittedAt: number;
+}
+
+interface Entry {
+  point: TelemetryPoint;
+  ticket: Ticket;
+  queuedAt: number;
+}
+
+/** A FIFO with O(1) shift; compacts its backing array now and then. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  take(n: number): T[] {
+    const out = this.items.slice(this.head, this.head + n);
+    this.head += out.length;
+    if (this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+}
+
+export class BatchingTelemetryWriter implements TelemetryWriter {
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxInFlight: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  readonly highWaterMark: number;
+  private readonly now: () => number;
+
+  private readonly queue = new Fifo<Entry>();
+  private readonly tickets = new Fifo<Ticket>();
+  private inFlight = 0;
+  private pendingPoints = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  private flushAll = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  private readonly metrics: {
+    written: ReturnType<MetricsRegistry['counter']>;
+    errors: ReturnType<MetricsRegistry['counter']>;
+    writes: ReturnType<MetricsRegistry['counter']>;
+    writeSeconds: ReturnType<MetricsRegistry['counter']>;
+    lastWriteSeconds: ReturnType<MetricsRegistry['gauge']>;
+    lastBatch: ReturnType<MetricsRegistry['gauge']>;
+  };
+  private readonly labels: Record<string, string>;
+
+  constructor(
+    private readonly store: TelemetryStore,
+    opts: TelemetryWriterOptions,
+    private readonly log: Logger,
+    metrics: MetricsRegistry,
+  ) {
+    this.batchSize = opts.batchSize ?? 5000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 100;
+    this.maxInFlight = opts.maxInFlight ?? 2;
+    this.initialBackoffMs = opts.initialBackoffMs ?? 100;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.highWaterMark = opts.highWaterMark ?? 100_000;
+    this.now = opts.now ?? Date.now;
+    this.labels = { store: store.name };
+    this.metrics = {
+      written: metrics.counter('citygrid_sink_points_written_total', 'Telemetry points made durable by the store.'),
+      errors: metrics.counter('citygrid_sink_write_errors_total', 'Failed telemetry store writes (each is retried).'),
+      writes: metrics.counter('citygrid_sink_writes_total', 'Successful telemetry store writes (batches).'),
+      writeSeconds: metrics.counter(
+        'citygrid_sink_write_seconds_total',
+        'Time spent in successful store writes, seconds (divide by citygrid_sink_writes_total for the mean).',
+      ),
+      lastWriteSeconds: metrics.gauge(
+        'citygrid_sink_last_write_seconds',
+        'Duration of the last successful store write.',
+      ),
+      lastBatch: metrics.gauge('citygrid_sink_last_batch_points', 'Points in the last successful store write.'),
+    };
+    metrics.gauge('citygrid_sink_pending_points', 'Telemetry points queued or in flight, not yet durable.', (g) =>
+      g.set(this.labels, this.pendingPoints),
+    );
+    metrics.gauge('citygrid_sink_lag_seconds', 'Age of the oldest telemetry point not yet durable.', (g) =>
+      g.set(this.labels, this.lagMs(this.now()) / 1000),
+    );
+    metrics.gauge('citygrid_sink_saturated', '1 while pending points are at or above the high-water mark.', (g) =>
+      g.set(this.labels, this.saturated ? 1 : 0),
+    );
+  }
+
+  get pending(): number {
+    return this.pendingPoints;
+  }
+
+  /** True while `pending` >= `highWaterMark`: the ingest should stop taking uplinks. */
+  get saturated(): boolean {
+    return this.pendingPoints >= this.highWaterMark;
+  }
+
+  lagMs(now: number): number {
+    const oldest = this.tickets.peek();
+    return oldest ? Math.max(0, now - oldest.submittedAt) : 0;
+  }
+
+  submit(points: readonly TelemetryPoint[], onDurable: () => void): void {
+    if (this.closed) throw new CitygridError('SINK_CLOSED', 'telemetry writer is closed');
+    const now = this.now();
+    const ticket: Ticket = { remaining: points.length, onDurable, submittedAt: now };
+    this.tickets.push(ticket);
+    if (points.length === 0) {
+      this.releaseDurable();
+      return;
+    }
+    for (const point of points) this.queue.push({ point, ticket, queuedAt: now });
+    this.pendingPoints += points.length;
+    this.pump();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.pendingPoints === 0 && this.tickets.length === 0) return;
+    this.flushAll = true;
+    this.pump();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        reject(new DrainTimeoutError(this.pendingPoints, timeoutMs));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /**
+   * Stops timers and retries. Points not yet durable are abandoned without their callbacks: they
+   * were never acknowledged, so the edges send them again. Call drain() first to avoid that.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+  }
+
+  /** Starts as many batches as the rules allow and arms the flush timer for the rest. */
+  private pump(): void {
+    if (this.closed) return;
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const full = this.queue.length >= this.batchSize;
+      const oldest = this.queue.peek() as Entry;
+      const due = this.now() - oldest.queuedAt >= this.flushIntervalMs;
+      if (!full && !due && !this.flushAll) break;
+      this.startBatch(this.queue.take(this.batchSize));
+    }
+    this.armFlushTimer();
+  }
+
+  private armFlushTimer(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const oldest = this.queue.peek();
+    // With every slot busy the next completion pumps again; a timer would only spin.
+    if (!oldest || this.inFlight >= this.maxInFlight || this.closed) return;
+    const wait = Math.max(0, oldest.queuedAt + this.flushIntervalMs - this.now());
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.pump();
+    }, wait);
+  }
+
+  private startBatch(batch: Entry[]): void {
+    this.inFlight += 1;
+    const points = batch.map((e) => e.point);
+    this.attempt(batch, points, 0);
+  }
+
+  private attempt(batch: Entry[], points: TelemetryPoint[], failures: number): void {
+    const started = performance.now();
+    // A store may throw synchronously (a client's schema check): treat it like a rejection.
+    Promise.resolve()
+      .then(() => this.store.write(points))
+      .then(
+        () => this.onWritten(batch, (performance.now() - started) / 1000, failures),
+        (err: unknown) => this.onFailed(batch, points, failures + 1, err),
+      );
+  }
+
+  private onWritten(batch: Entry[], seconds: number, failures: number): void {
+    if (this.closed) return;
+    if (failures > 0) this.log.info({ points: batch.length, attempts: failures + 1 }, 'Telemetry write recovered');
+    this.inFlight -= 1;
+    this.pendingPoints -= batch.length;
+    this.metrics.written.inc(this.labels, batch.length);
+    this.metrics.writes.inc(this.labels);
+    this.metrics.writeSeconds.inc(this.labels, seconds);
+    this.metrics.lastWriteSeconds.set(this.labels, seconds);
+    this.metrics.lastBatch.set(this.labels, batch.length);
+    for (const entry of batch) entry.ticket.remaining -= 1;
+    this.releaseDurable();
+    this.pump();
+  }
+
+  private onFailed(batch: Entry[], points: TelemetryPoint[], failures: number, err: unknown): void {
+    if (this.closed) return;
+    this.metrics.errors.inc(this.labels);
+    const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (failures - 1));
+    // One line when a write starts failing, then one per ~10 attempts: a dead store must not flood the log.
+    if (failures === 1 || failures % 10 === 0) {
+      this.log.warn(
+        { points: batch.length, attempt: failures, retryInMs: delay, err: describeError(err) },
+        'Telemetry write failed; retrying',
+      );
+    }
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.attempt(batch, points, failures);
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+
+  /** Runs the callbacks of the leading messages whose points are all durable, in submission order. */
+  private releaseDurable(): void {
+    for (let head = this.tickets.peek(); head && head.remaining === 0; head = this.tickets.peek()) {
+      this.tickets.shift();
+      try {
+        head.onDurable();
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, 'Telemetry onDurable callback threw');
+      }
+    }
+    if (this.tickets.length === 0 && this.pendingPoints === 0) {
+      this.flushAll = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
