@@ -16,26 +16,26 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
  * A duration option: "500ms", "1s", "5m" (or a number of ms, so options already parsed by the
  * config loader parse again to the same value).
  */
-function durationOption(description: string) {
-  return z
-    .union([
-      z
-        .string()
-        .regex(DURATION, 'a duration such as "500ms", "1s", "5m"')
-        .transform((s) => {
-          const m = DURATION.exec(s) as RegExpExecArray;
-          return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-        }),
-      z.number().int().min(0),
-    ])
-    .describe(description);
+function durationOption() {
+  return z.union([
+    z
+      .string()
+      .regex(DURATION, 'a duration such as "500ms", "1s", "5m"')
+      .transform((s) => {
+        const m = DURATION.exec(s) as RegExpExecArray;
+        return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+      }),
+    z.number().int().min(0),
+  ]);
 }
 
 export const nmeaGpsOptionsSchema = z
   .object({
-    minInterval: durationOption(
-      'Emit at most one position Reading per this interval (GPS time); epochs in between are dropped. Default "1s".',
-    ).prefault('1s'),
+    minInterval: durationOption()
+      .prefault('1s')
+      .describe(
+        'Emit at most one position Reading per this interval (GPS time); epochs in between are dropped. Default "1s".',
+      ),
     maxHdop: z.number().positive().default(5).describe('A fix with a GGA HDOP above this is not usable. Default 5.'),
     minSatellites: z
       .number()
@@ -47,9 +47,9 @@ export const nmeaGpsOptionsSchema = z
       .boolean()
       .default(false)
       .describe('Accept dead-reckoning fixes (GGA quality 6, RMC mode E), e.g. in tunnels. Default false.'),
-    offlineAfter: durationOption(
-      'Report the device offline after no RMC/GGA sentence arrived for this long. Default "10s".',
-    ).prefault('10s'),
+    offlineAfter: durationOption()
+      .prefault('10s')
+      .describe('Report the device offline after no RMC/GGA sentence arrived for this long. Default "10s".'),
   })
   .strict();
 
