@@ -148,7 +148,7 @@ export class Agent {
       try {
         await run.instance.start();
         if (this.stopped) return;
-        if (run.availability === 'unknown') this.setAvailability(run, true);
+        this.setAvailability(run, true);
         return;
       } catch (err) {
         if (this.stopped) return;

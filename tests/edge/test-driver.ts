@@ -1,7 +1,8 @@
 /**
  * A tiny driver and an in-memory ByteTransport for the edge tests. The "device" writes lines
  * `<water_level_cm>\n`; each becomes one Reading. Anything else counts as a decode error.
- * Options let a test make the first starts fail.
+ * `!<name>` emits a Reading with that field name (to test validation). Options let a test make
+ * the first starts fail.
  */
 import { z } from 'zod';
 import type { TransportConfig } from '../../config/schema/gateway.js';
@@ -70,6 +71,11 @@ export const testLinesDriver: DriverDefinition<TestOptions> = {
       const lines = (rest + chunk.toString('latin1')).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) {
+        if (line.startsWith('!')) {
+          // A driver bug on demand: a field name the Reading schema refuses.
+          ctx.emitReading({ ts: ctx.clock.now(), fields: { [line.slice(1)]: 1 } });
+          continue;
+        }
         const value = Number(line);
         if (line === '' || !Number.isFinite(value)) {
           ctx.countDecodeError('bad-frame');
