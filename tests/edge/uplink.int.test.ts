@@ -25,14 +25,14 @@ const running: EdgeUnderTest[] = [];
 async function startTestEdge(
   broker: TestBroker,
   gateway: string,
-  opts: { resendAfter?: string; maxReadings?: number; password?: string } = {},
+  opts: { resendAfter?: string; maxReadings?: number; password?: string; maxInFlight?: number } = {},
 ): Promise<EdgeUnderTest> {
   broker.passwords.set(gateway, `pw-${gateway}`);
   const cfg = gatewayConfigSchema.parse({
     gateway: { id: gateway, district: DISTRICT },
     hub: { url: broker.url, password: opts.password ?? `pw-${gateway}`, reconnectPeriod: '100ms' },
     batch: { maxReadings: opts.maxReadings ?? 5, maxDelay: '50ms' },
-    delivery: { resendAfter: opts.resendAfter ?? '60s', maxInFlight: 50, maxQueued: 1000 },
+    delivery: { resendAfter: opts.resendAfter ?? '60s', maxInFlight: opts.maxInFlight ?? 50, maxQueued: 1000 },
     devices: [
       {
         id: `${gateway}-FL1`,
@@ -211,6 +211,23 @@ describe('edge uplink over a real aedes broker', () => {
         .some((e) => e.seq === 0),
     ).toBe(false);
     expect(edge.status().outboxDepth).toBe(1);
+  });
+
+  it('keeps at most maxInFlight messages on the wire, sending more as hub acks arrive', async () => {
+    const { edge, gateway, address, feed } = await startTestEdge(broker, 'gw-w', { maxReadings: 1, maxInFlight: 2 });
+    await waitFor('connected', () => edge.status().connected);
+    feed(lines(1, 6));
+    await waitFor('2 messages', () => hub.envelopes(gateway).length >= 2);
+    await sleep(200);
+    expect(hub.envelopes(gateway).map((e) => e.seq)).toEqual([0, 1]);
+    expect(edge.status()).toMatchObject({ outboxDepth: 6, inFlight: 2 });
+    await hub.ack(address, edge.bootId, 0);
+    await waitFor('seq 2 sent', () => hub.envelopes(gateway).some((e) => e.seq === 2));
+    await sleep(200);
+    expect(hub.envelopes(gateway).map((e) => e.seq)).toEqual([0, 1, 2]);
+    await hub.ack(address, edge.bootId, 2);
+    await waitFor('seq 3 and 4 sent', () => hub.envelopes(gateway).length === 5);
+    expect(hub.envelopes(gateway).map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('(e) ignores an ack for another boot id', async () => {
