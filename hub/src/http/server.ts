@@ -1,0 +1,129 @@
+/**
+ * The hub's HTTP API on node:http (no framework: a handful of GET routes).
+ *
+ *   GET /api/gateways          gateways with online state, boot, last seen, devices, watermark, gaps
+ *   GET /api/devices           devices from births and readings
+ *   GET /api/readings/latest   last reading per device; ?device= &kind= &district=
+ *   GET /api/stream            Server-Sent Events of live readings, events, gateway changes
+ *   GET /metrics               Prometheus text
+ *   GET /healthz               broker and sink state (503 while the broker link is down)
+ *
+ * Errors are JSON `{ error, message }` with the matching status.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../../drivers/sdk/log.js';
+import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { GatewayRegistry } from '../ingest/gateways.js';
+import type { LatestValueCache } from '../live/latest-cache.js';
+import { readingJson, type SseFeed } from '../live/sse.js';
+
+export interface HealthReport {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export interface HttpApiDeps {
+  registry: GatewayRegistry;
+  latest: LatestValueCache;
+  sse: SseFeed;
+  metrics: MetricsRegistry;
+  health: () => HealthReport;
+  log: Logger;
+}
+
+export interface HttpApi {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, error: string, message: string): void {
+  sendJson(res, status, { error, message });
+}
+
+export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://hub');
+  const route = url.pathname.replace(/\/+$/, '') || '/';
+  const routes: Record<string, () => void> = {
+    '/api/gateways': () => sendJson(res, 200, deps.registry.listGateways()),
+    '/api/devices': () => sendJson(res, 200, deps.registry.listDevices()),
+    '/api/readings/latest': () => {
+      const q = url.searchParams;
+      const filter = {
+        device: q.get('device') ?? undefined,
+        kind: q.get('kind') ?? undefined,
+        district: q.get('district') ?? undefined,
+      };
+      sendJson(res, 200, deps.latest.query(filter).map(readingJson));
+    },
+    '/api/stream': () => deps.sse.accept(req, res),
+    '/metrics': () => {
+      const text = deps.metrics.render();
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    },
+    '/healthz': () => {
+      const report = deps.health();
+      sendJson(res, report.ok ? 200 : 503, report);
+    },
+  };
+  const handler = routes[route];
+  if (!handler) {
+    sendError(res, 404, 'not-found', `no route ${route}`);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    sendError(res, 405, 'method-not-allowed', `${req.method} is not allowed on ${route}`);
+    return;
+  }
+  handler();
+}
+
+export async function startHttpApi(opts: { host: string; port: number }, deps: HttpApiDeps): Promise<HttpApi> {
+  const server = createServer((req, res) => {
+    try {
+      handleRequest(deps, req, res);
+    } catch (err) {
+      deps.log.error({ err, url: req.url }, 'HTTP handler failed');
+      if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closed = false;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      deps.sse.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,321 @@
+/**
+ * Hub ingest (DESIGN §2, §4.2, §6): every uplink message is size-checked, parsed, validated with
+ * the wire schemas and matched against its topic; refused ones get a RejectedMessageError, a
+ * counter and one warn line, and the ingest goes on. Accepted telemetry is deduplicated by
+ * (gateway, bootId, seq), published on the live bus, and handed to the telemetry writer; its seq
+ * is acknowledged to the gateway only once the writer reports the points durable.
+ *
+ * Events share the gateway's seq space. Until the event log exists (a later issue), an event is
+ * "durable" once it is on the live bus and in the hub's memory: it is acknowledged then, so a hub
+ * crash loses acknowledged events (readings are never acknowledged before the store has them).
+ */
+import type { z } from 'zod';
+import { RejectedMessageError } from '../../../drivers/sdk/errors.js';
+import type { Logger } from '../../../drivers/sdk/log.js';
+import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { Reading } from '../../../drivers/sdk/reading.js';
+import {
+  type EventEnvelope,
+  eventEnvelopeSchema,
+  parseTopic,
+  stateMessageSchema,
+  type TelemetryEnvelope,
+  telemetryEnvelopeSchema,
+  topics,
+  type UplinkChannel,
+} from '../../../drivers/sdk/wire.js';
+import type { BrokerLink } from '../broker/link.js';
+import type { LiveBus, LiveReading } from '../live/bus.js';
+import { readingToPoint } from '../telemetry/point-mapping.js';
+import type { TelemetryWriter } from '../telemetry/types.js';
+import { Acker } from './acker.js';
+import type { GatewayRegistry } from './gateways.js';
+import { SeqTracker } from './seq-tracker.js';
+import type { WatermarkStore } from './watermark-store.js';
+
+export interface IngestOptions {
+  link: BrokerLink;
+  /** `saturated` (BatchingTelemetryWriter) makes the ingest hold deliveries while true. */
+  writer: TelemetryWriter & { readonly saturated?: boolean };
+  watermarks: WatermarkStore;
+  registry: GatewayRegistry;
+  bus: LiveBus;
+  log: Logger;
+  metrics: MetricsRegistry;
+  /** Grid cell of a reading given its (reading's or inventory) asset; see geo.ts gridResolver. */
+  resolveGrid: (reading: Reading, asset?: string) => string | undefined;
+  /** Larger payloads are refused as `too-large`. */
+  maxPayloadBytes: number;
+  /**
+   * Accept gateways the city config does not list (external broker without a city, the bench).
+   * With the embedded broker the ACL already keeps unknown gateways out.
+   */
+  acceptUnknownGateways: boolean;
+  /** Channels to subscribe to. Default telemetry, event, state. */
+  channels?: readonly UplinkChannel[];
+  ackIntervalMs?: number;
+  now?: () => number;
+}
+
+/** Boots per gateway whose trackers are kept (a late re-send of the previous boot is still deduplicated). */
+const BOOTS_KEPT = 3;
+
+interface BootTracker {
+  bootId: string;
+  tracker: SeqTracker;
+  /** Watermark loaded from the store when the tracker was created (-1: none). */
+  loaded: number;
+}
+
+interface Origin {
+  district: string;
+  gateway: string;
+  channel: UplinkChannel;
+  topic: string;
+}
+
+export class Ingest {
+  private readonly boots = new Map<string, BootTracker[]>();
+  private readonly acker: Acker;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly messagesIn;
+  private readonly readingsIn;
+  private readonly rejected;
+  private readonly duplicates;
+  private readonly gaps;
+  private readonly late;
+
+  constructor(private readonly o: IngestOptions) {
+    this.now = o.now ?? Date.now;
+    this.log = o.log;
+    this.acker = new Acker(o.link, o.watermarks, o.log, o.metrics, { intervalMs: o.ackIntervalMs, now: this.now });
+    const m = o.metrics;
+    this.messagesIn = m.counter(
+      'citygrid_ingest_messages_total',
+      'Uplink messages received, by channel (before validation).',
+    );
+    this.readingsIn = m.counter(
+      'citygrid_ingest_readings_total',
+      'Readings accepted (not duplicates) and handed to the telemetry sink.',
+    );
+    this.rejected = m.counter('citygrid_ingest_rejected_total', 'Uplink messages refused, by reason and gateway.');
+    this.duplicates = m.counter(
+      'citygrid_ingest_duplicates_total',
+      'Uplink messages dropped as duplicates of (gateway, bootId, seq), by gateway.',
+    );
+    this.gaps = m.counter(
+      'citygrid_ingest_gaps_total',
+      'Seqs skipped over by arriving messages (missing at the time), by gateway.',
+    );
+    this.late = m.counter('citygrid_ingest_late_total', 'Messages that filled an earlier gap, by gateway.');
+  }
+
+  /** Subscribes the handlers on the broker link. */
+  async start(): Promise<void> {
+    for (const channel of this.o.channels ?? (['telemetry', 'event', 'state'] as const)) {
+      await this.o.link.subscribe(topics.uplinkFilter(channel), (topic, payload) => {
+        this.handle(topic, payload);
+        // While the sink is saturated, hold further deliveries: the backlog stays in the broker /
+        // the edge outboxes instead of the hub's memory.
+        return this.o.writer.saturated === true ? this.untilUnsaturated() : undefined;
+      });
+    }
+  }
+
+  /** Handles one message; never throws for bad input. Returns the rejection, if any (for tests). */
+  handle(topic: string, payload: Buffer): RejectedMessageError | undefined {
+    const parsed = parseTopic(topic);
+    if (parsed?.type !== 'uplink')
+      return this.reject(undefined, topic, new RejectedMessageError('bad-topic', 'not an uplink topic'));
+    const origin: Origin = { district: parsed.district, gateway: parsed.gateway, channel: parsed.channel, topic };
+    this.messagesIn.inc({ channel: origin.channel });
+    try {
+      this.checkGateway(origin);
+      if (payload.length > this.o.maxPayloadBytes) {
+        throw new RejectedMessageError(
+          'too-large',
+          `payload of ${payload.length} bytes exceeds ${this.o.maxPayloadBytes}`,
+        );
+      }
+      const body = parseJson(payload);
+      if (origin.channel === 'telemetry') this.onTelemetry(origin, validate(telemetryEnvelopeSchema, body, origin));
+      else if (origin.channel === 'event') this.onEvents(origin, validate(eventEnvelopeSchema, body, origin));
+      else if (origin.channel === 'state') this.onState(origin, validate(stateMessageSchema, body, origin));
+      return undefined;
+    } catch (err) {
+      if (err instanceof RejectedMessageError) return this.reject(origin, topic, err);
+      throw err;
+    }
+  }
+
+  private untilUnsaturated(): Promise<void> {
+    return new Promise((resolve) => {
+      const poll = setInterval(() => {
+        if (this.o.writer.saturated) return;
+        clearInterval(poll);
+        resolve();
+      }, 20);
+    });
+  }
+
+  /** The tracker of one boot, when the hub has one (tests, /api/gateways). */
+  tracker(gateway: string, bootId: string): SeqTracker | undefined {
+    return this.boots.get(gateway)?.find((b) => b.bootId === bootId)?.tracker;
+  }
+
+  /** Sends the acks still owed and stops acknowledging. Call after the writer drained. */
+  close(): void {
+    this.acker.close();
+  }
+
+  private checkGateway(origin: Origin): void {
+    const district = this.o.registry.districtOf(origin.gateway);
+    if (district === undefined) {
+      if (!this.o.acceptUnknownGateways)
+        throw new RejectedMessageError('unknown-gateway', 'gateway not in the city config');
+    } else if (district !== origin.district) {
+      throw new RejectedMessageError('bad-topic', `gateway belongs to district ${district}`);
+    }
+  }
+
+  private onTelemetry(origin: Origin, env: TelemetryEnvelope): void {
+    const boot = this.admit(origin, env);
+    if (!boot) return;
+    const { district, gateway } = origin;
+    const receivedAt = this.now();
+    const points = new Array(env.readings.length);
+    for (let i = 0; i < env.readings.length; i++) {
+      const reading = env.readings[i] as Reading;
+      // The reading's own asset, else the one the gateway's birth inventory names for the device.
+      const asset = this.o.registry.sawReading(
+        gateway,
+        district,
+        reading.device,
+        reading.kind,
+        reading.asset,
+        receivedAt,
+      );
+      const grid = this.o.resolveGrid(reading, asset);
+      const placed: LiveReading = { reading, district, gateway, asset, grid, receivedAt };
+      points[i] = readingToPoint(asset && !reading.asset ? { ...reading, asset } : reading, {
+        district,
+        gateway,
+        resolveGrid: () => grid,
+      });
+      this.o.bus.emit('reading', placed);
+    }
+    this.readingsIn.inc({}, env.readings.length);
+    const seq = env.seq;
+    this.o.writer.submit(points, () => {
+      if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+    });
+  }
+
+  private onEvents(origin: Origin, env: EventEnvelope): void {
+    const boot = this.admit(origin, env);
+    if (!boot) return;
+    const receivedAt = this.now();
+    for (const event of env.events)
+      this.o.bus.emit('event', { event, district: origin.district, gateway: origin.gateway, receivedAt });
+    if (boot.tracker.markDurable(env.seq)) this.requestAck(origin, boot);
+  }
+
+  private onState(origin: Origin, state: z.infer<typeof stateMessageSchema>): void {
+    const applied = this.o.registry.applyState(origin.district, state, this.now());
+    if (!applied) return;
+    if (state.state === 'online') this.log.info({ gateway: origin.gateway, bootId: state.bootId }, 'Gateway online');
+    else this.log.warn({ gateway: origin.gateway, bootId: state.bootId }, 'Gateway offline');
+    this.o.bus.emit('gateway', {
+      gateway: origin.gateway,
+      district: origin.district,
+      online: state.state === 'online',
+      bootId: state.bootId,
+      ts: state.ts,
+    });
+  }
+
+  /** Dedup and gap accounting; returns the boot's tracker when the message is new. */
+  private admit(origin: Origin, env: { bootId: string; seq: number; firstUnacked?: number }): BootTracker | undefined {
+    const view = this.o.registry.touch(origin.gateway, origin.district, this.now());
+    const boot = this.bootTracker(origin.gateway, env.bootId);
+    const before = boot.tracker.watermark;
+    const result = boot.tracker.receive(env.seq, env.firstUnacked);
+    if (view.bootId === env.bootId) view.watermark = boot.tracker.watermark;
+    if (boot.tracker.watermark !== before) this.requestAck(origin, boot);
+    if (result.kind === 'duplicate') {
+      this.duplicates.inc({ gateway: origin.gateway });
+      view.duplicates++;
+      this.log.debug({ gateway: origin.gateway, bootId: env.bootId, seq: env.seq }, 'Duplicate dropped');
+      // The edge re-sent something already stored: it missed the ack, so send the current one again.
+      if (result.acked) this.requestAck(origin, boot);
+      return undefined;
+    }
+    if (result.gaps > 0) {
+      this.gaps.inc({ gateway: origin.gateway }, result.gaps);
+      view.gaps += result.gaps;
+      this.log.info(
+        { gateway: origin.gateway, bootId: env.bootId, seq: env.seq, missing: result.gaps },
+        'Sequence gap',
+      );
+    }
+    if (result.late) this.late.inc({ gateway: origin.gateway });
+    return boot;
+  }
+
+  private requestAck(origin: Origin, boot: BootTracker): void {
+    const view = this.o.registry.get(origin.gateway);
+    if (view && view.bootId === boot.bootId) view.watermark = boot.tracker.watermark;
+    this.acker.request(origin.district, origin.gateway, boot.bootId, boot.tracker.watermark, boot.loaded);
+  }
+
+  private bootTracker(gateway: string, bootId: string): BootTracker {
+    let list = this.boots.get(gateway);
+    if (!list) {
+      list = [];
+      this.boots.set(gateway, list);
+    }
+    const found = list.find((b) => b.bootId === bootId);
+    if (found) return found;
+    const loaded = this.o.watermarks.get(gateway, bootId) ?? -1;
+    const boot: BootTracker = { bootId, tracker: new SeqTracker(loaded), loaded };
+    list.unshift(boot);
+    if (list.length > BOOTS_KEPT) list.length = BOOTS_KEPT;
+    const view = this.o.registry.get(gateway);
+    if (view) {
+      view.bootId = bootId;
+      view.watermark = loaded;
+    }
+    return boot;
+  }
+
+  private reject(origin: Origin | undefined, topic: string, err: RejectedMessageError): RejectedMessageError {
+    const gateway = origin?.gateway ?? '';
+    this.rejected.inc({ reason: err.reason, gateway });
+    const view = origin ? this.o.registry.get(origin.gateway) : undefined;
+    if (view) view.rejected++;
+    this.log.warn({ gateway, topic, reason: err.reason, detail: err.message }, 'Uplink message rejected');
+    return err;
+  }
+}
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new RejectedMessageError('bad-json', 'payload is not JSON', { cause: err });
+  }
+}
+
+function validate<S extends z.ZodType<{ gateway: string }>>(schema: S, body: unknown, origin: Origin): z.output<S> {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const where = first?.path.length ? first.path.join('.') : '(root)';
+    throw new RejectedMessageError('bad-envelope', `${where}: ${first?.message ?? 'invalid'}`);
+  }
+  if (result.data.gateway !== origin.gateway) {
+    throw new RejectedMessageError('gateway-mismatch', `envelope names gateway ${result.data.gateway}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,192 @@
+/**
+ * Composition root of the hub: city config -> grid lookup, broker (embedded aedes or an external
+ * broker), telemetry store + batching writer, ingest, live bus + latest cache + SSE, HTTP API.
+ * The only place in hub/ that builds things; everything else receives its dependencies.
+ */
+import type { LoadedHubConfig } from '../../config/load.js';
+import { StartupError } from '../../drivers/sdk/errors.js';
+import type { Logger } from '../../drivers/sdk/log.js';
+import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import type { UplinkChannel } from '../../drivers/sdk/wire.js';
+import { buildAccountBook } from './broker/accounts.js';
+import { startEmbeddedBroker } from './broker/embedded.js';
+import { connectExternalBroker } from './broker/external.js';
+import type { BrokerLink } from './broker/link.js';
+import { gridResolver } from './geo.js';
+import { type HttpApi, startHttpApi } from './http/server.js';
+import { GatewayRegistry } from './ingest/gateways.js';
+import { Ingest } from './ingest/ingest.js';
+import { openWatermarkStore } from './ingest/watermark-store.js';
+import { LiveBus } from './live/bus.js';
+import { LatestValueCache } from './live/latest-cache.js';
+import { SseFeed } from './live/sse.js';
+import { createTelemetryStore, createTelemetryWriter, writerOptionsFromConfig } from './telemetry/index.js';
+import type { TelemetryStore } from './telemetry/types.js';
+
+export interface StartHubOptions {
+  logger: Logger;
+  /** Overrides `mqtt.port` of an embedded broker (0: a free port). */
+  mqttPort?: number;
+  /** Overrides `http.port` (0: a free port). */
+  httpPort?: number;
+  /** Uplink channels to ingest. Default telemetry, event, state. */
+  channels?: readonly UplinkChannel[];
+  /** Longest stop() waits for the sink to make pending points durable. Default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningHub {
+  /** Where gateways connect: the embedded broker's actual URL, or the external broker's. */
+  mqttUrl: string;
+  /** Base URL of the HTTP API. */
+  httpUrl: string;
+  metrics: MetricsRegistry;
+  /** Drains the sink (bounded), sends owed acks, closes broker, HTTP and stores. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A sink lagging more than this is reported `lagging` on /healthz. */
+const SINK_LAG_WARN_MS = 30_000;
+
+async function openStore(store: TelemetryStore, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.open();
+      return;
+    } catch (err) {
+      if (!(err instanceof StartupError && err.retryable) || attempt >= 10) throw err;
+      log.warn({ store: store.name, attempt, err: err.message }, 'Telemetry store not reachable, retrying');
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+}
+
+export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): Promise<RunningHub> {
+  const { hub, city, dataDir } = loaded;
+  const log = opts.logger.child({ hub: hub.hubId });
+  const metrics = new MetricsRegistry();
+  metrics.gauge('citygrid_process_resident_memory_bytes', 'Resident set size of the hub process.', (g) =>
+    g.set({}, process.memoryUsage.rss()),
+  );
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, 'Error while stopping');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const store = createTelemetryStore(hub.telemetry, dataDir, log, metrics);
+    await openStore(store, log);
+    cleanups.push(() => store.close());
+    const writer = createTelemetryWriter(store, writerOptionsFromConfig(hub.telemetry), log, metrics);
+    cleanups.push(() => writer.close());
+    const watermarks = openWatermarkStore(dataDir);
+    cleanups.push(() => watermarks.close());
+
+    const brokerLog = log.child({ component: 'hub.broker' });
+    let link: BrokerLink;
+    let maxPayloadBytes: number;
+    if (hub.mqtt.mode === 'embedded') {
+      const port = opts.mqttPort ?? hub.mqtt.port;
+      link = await startEmbeddedBroker(
+        { host: hub.mqtt.host, port, id: hub.hubId },
+        buildAccountBook(hub.accounts, city),
+        brokerLog,
+        metrics,
+      );
+      maxPayloadBytes = hub.mqtt.maxPayloadBytes;
+    } else {
+      link = await connectExternalBroker(
+        { url: hub.mqtt.url, clientId: hub.mqtt.clientId, username: hub.mqtt.username, password: hub.mqtt.password },
+        brokerLog,
+      );
+      maxPayloadBytes = 4 * 1024 * 1024;
+    }
+    cleanups.push(() => link.close());
+
+    const bus = new LiveBus(log.child({ component: 'hub.live' }));
+    const latest = new LatestValueCache();
+    latest.attach(bus);
+    const registry = new GatewayRegistry(city);
+    metrics.gauge('citygrid_gateways_online', 'Gateways whose last state message says online.', (g) =>
+      g.set({}, registry.onlineCount),
+    );
+    const resolve = gridResolver(city);
+    const ingest = new Ingest({
+      link,
+      writer,
+      watermarks,
+      registry,
+      bus,
+      log: log.child({ component: 'hub.ingest' }),
+      metrics,
+      resolveGrid: resolve,
+      maxPayloadBytes,
+      acceptUnknownGateways: hub.mqtt.mode === 'external',
+      channels: opts.channels,
+    });
+    // Stopping runs in reverse: drain the sink first (acks still owed go out while the link is up).
+    cleanups.push(async () => {
+      try {
+        await writer.drain(opts.drainTimeoutMs ?? 10_000);
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message, pending: writer.pending },
+          'Telemetry not fully drained; the edges will re-send it',
+        );
+      }
+      ingest.close();
+    });
+    await ingest.start();
+
+    const sse = new SseFeed(bus, latest, log.child({ component: 'hub.http' }), metrics);
+    const http: HttpApi = await startHttpApi(
+      { host: hub.http.host, port: opts.httpPort ?? hub.http.port },
+      {
+        registry,
+        latest,
+        sse,
+        metrics,
+        log: log.child({ component: 'hub.http' }),
+        health: () => {
+          const lagMs = writer.lagMs(Date.now());
+          return {
+            ok: link.connected(),
+            hubId: hub.hubId,
+            broker: { mode: link.mode, url: link.url, connected: link.connected() },
+            sink: {
+              name: store.name,
+              state: lagMs > SINK_LAG_WARN_MS ? 'lagging' : 'ok',
+              pendingPoints: writer.pending,
+              lagSeconds: lagMs / 1000,
+            },
+            gateways: { known: city.gateways.length, online: registry.onlineCount },
+          };
+        },
+      },
+    );
+    // Pushed last, so stopped first: SSE clients end before the drain.
+    cleanups.push(() => http.close());
+
+    log.info({ mqtt: link.url, http: http.url, broker: link.mode, sink: store.name }, 'Listening');
+    let stopping: Promise<void> | undefined;
+    return {
+      mqttUrl: link.url,
+      httpUrl: http.url,
+      metrics,
+      stop: () => {
+        stopping ??= stopAll().then(() => log.info('Stopped'));
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
