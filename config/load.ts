@@ -150,15 +150,28 @@ export interface LoadedGatewayConfig {
 
 export function loadGatewayConfig(file: string, validateOptions?: DeviceOptionsValidator, opts: LoadOptions = {}): LoadedGatewayConfig {
   const parsed = readYaml(file, opts.env ?? process.env);
-  const gateway = validate(parsed, gatewayConfigSchema);
-  if (validateOptions) {
-    gateway.devices.forEach((d, i) => {
-      const r = validateOptions(d.driver, d.options);
-      if (r.ok) d.options = r.options as Record<string, unknown>;
+  const result = gatewayConfigSchema.safeParse(parsed.data, { reportInput: true });
+  if (!result.success) {
+    for (const i of result.error.issues) parsed.issues.push(issue(parsed, i.path as PathSegment[], describeZodIssue(i)));
+  }
+  // Driver options are checked on the raw entries too, so one run reports schema and option
+  // mistakes together instead of making the technician fix them one round at a time.
+  const rawDevices = (parsed.data as { devices?: unknown }).devices;
+  const validated: unknown[] = [];
+  if (validateOptions && Array.isArray(rawDevices)) {
+    rawDevices.forEach((d, i) => {
+      const driver = (d as { driver?: unknown } | null)?.driver;
+      if (typeof driver !== 'string') return;
+      const r = validateOptions(driver, (d as { options?: unknown }).options ?? {});
+      if (r.ok) validated[i] = r.options;
       else for (const e of r.issues) parsed.issues.push(issue(parsed, ['devices', i, ...e.path], e.message));
     });
   }
-  if (parsed.issues.length) throw new ConfigError(parsed.issues);
+  if (parsed.issues.length || !result.success) throw new ConfigError(parsed.issues);
+  const gateway = result.data;
+  gateway.devices.forEach((d, i) => {
+    if (validated[i] !== undefined) d.options = validated[i] as Record<string, unknown>;
+  });
   const base = path.dirname(path.resolve(file));
   return { file, gateway, dataDir: path.resolve(base, gateway.dataDir) };
 }

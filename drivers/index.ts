@@ -43,7 +43,7 @@ export function validateDriverOptions(
       ok: false,
       issues: [{ path: ['driver'], message: `unknown driver "${driver}"; known drivers: ${reg.ids.join(', ')}` }],
     };
-  const result = reg.get(driver).optionsSchema.safeParse(options ?? {});
+  const result = reg.get(driver).optionsSchema.safeParse(options ?? {}, { reportInput: true });
   if (result.success) return { ok: true, options: result.data };
   return {
     ok: false,

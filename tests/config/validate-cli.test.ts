@@ -87,6 +87,26 @@ describe('citygrid config validate', () => {
     expect(r.err).toMatch(/gw-env\.yaml:2: hub\.password: environment variable CG_TEST_SURELY_UNSET is not set/);
   }, 30_000);
 
+  it('reports schema and driver-option mistakes together, in one run', async () => {
+    const file = path.join(dir, 'gw-mixed.yaml');
+    writeFileSync(
+      file,
+      [
+        'gateway: { id: g1, district: d1 }',
+        'hub: { url: "mqtt://127.0.0.1:1883", password: p, keepAlive: 30 }',
+        'devices:',
+        '  - { id: D1, kind: vehicle, driver: nmea-gps, transport: { type: serial, path: /dev/x }, options: { maxHdop: "five" } }',
+        '  - { id: D2, kind: vehicle, driver: nmea-gsp, transport: { type: serial, path: /dev/y } }',
+      ].join('\n'),
+    );
+    const r = await validate(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('3 problems');
+    expect(r.err).toMatch(/gw-mixed\.yaml:2: hub: unknown key "keepAlive"/);
+    expect(r.err).toMatch(/gw-mixed\.yaml:4: devices\[0\]\.options\.maxHdop: expected number, got "five"/);
+    expect(r.err).toMatch(/gw-mixed\.yaml:5: devices\[1\]\.driver: unknown driver "nmea-gsp"/);
+  }, 30_000);
+
   it('refuses driver options the driver does not know', async () => {
     const file = path.join(dir, 'gw-opts.yaml');
     writeFileSync(
