@@ -22,7 +22,7 @@ export interface SimFix {
 export interface EncodeOptions {
   /** Two-letter talker id. Default GN. */
   talker?: string;
-  /** RMC fields 12/13 (mode, nav status) of NMEA 4.1. Default true. */
+  /** Write RMC field 13 (navigational status, NMEA 4.1). Default true. */
   nmea41?: boolean;
 }
 
@@ -67,7 +67,8 @@ function angle(value: number, degreeDigits: number, pos: string, neg: string): [
 
 export function encodeRmc(fix: SimFix, opts: EncodeOptions = {}): string {
   const talker = opts.talker ?? 'GN';
-  const tail = opts.nmea41 === false ? [] : [fix.valid ? 'A' : 'N', 'V'];
+  // mode indicator since NMEA 2.3; navigational status since 4.1
+  const tail = [fix.valid ? 'A' : 'N', ...(opts.nmea41 === false ? [] : ['V'])];
   if (!fix.valid)
     return sentence(
       [`${talker}RMC`, utcTime(fix.time), 'V', '', '', '', '', '', '', utcDate(fix.time), '', '', ...tail].join(','),

@@ -1,8 +1,10 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type { DeviceOptionsValidator } from '../../config/load.js';
+import { deviceConfigSchema } from '../../config/schema/gateway.js';
 import { driverOptionsValidator, drivers, registry } from '../../drivers/index.js';
 import { nmeaGps } from '../../drivers/nmea-gps/definition.js';
 import { createRegistry, InvalidDriverDefinitionError, UnknownDriverError } from '../../drivers/registry.js';
@@ -22,6 +24,17 @@ describe('driver registry', () => {
 
   it('has options schemas that reject unknown keys', () => {
     for (const def of drivers) expect(def.optionsSchema.safeParse({ noSuchOption: 1 }).success, def.id).toBe(false);
+  });
+
+  it('ships a sample.yaml per driver that validates as a device entry', () => {
+    for (const def of drivers) {
+      const sample = parseYaml(readFileSync(path.join(DRIVERS_DIR, def.id, 'sample.yaml'), 'utf8'));
+      const device = deviceConfigSchema.parse(sample);
+      expect(device.driver).toBe(def.id);
+      expect(def.kinds).toContain(device.kind);
+      expect(def.transports).toContain(device.transport.type);
+      expect(driverOptionsValidator(device.driver, device.options)).toMatchObject({ ok: true });
+    }
   });
 
   it('throws a typed error for an unknown driver', () => {

@@ -1,0 +1,106 @@
+/**
+ * `citygrid decode <protocol> <frame>`: decodes one frame (or a captured stream, with `-` for
+ * stdin) and prints it as JSON; on a refused frame prints the reason, what was expected and
+ * where, and exits 1. Protocols are entries of PROTOCOLS; a new codec is one more entry.
+ */
+import { readFileSync } from 'node:fs';
+import type { FrameCodec } from '../../drivers/sdk/driver.js';
+import { DecodeError } from '../../drivers/sdk/errors.js';
+
+interface ProtocolEntry {
+  summary: string;
+  /** Text protocols show a caret under the offending character; binary ones the hex. */
+  textual: boolean;
+  load(): Promise<FrameCodec<unknown, unknown>>;
+}
+
+const PROTOCOLS: Record<string, ProtocolEntry> = {
+  nmea: {
+    summary: 'NMEA 0183 sentence (RMC, GGA), e.g. "$GPGGA,...*47" or its hex',
+    textual: true,
+    load: async () => (await import('../../drivers/nmea-gps/codec.js')).nmeaCodec,
+  },
+};
+
+function usage(): string {
+  return [
+    'usage: citygrid decode <protocol> [--hex | --text] <frame | ->',
+    '  <frame> as text or hex (spaces allowed); "-" reads a captured stream from stdin',
+    '',
+    'protocols:',
+    ...Object.entries(PROTOCOLS).map(([id, p]) => `  ${id.padEnd(10)} ${p.summary}`),
+  ].join('\n');
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2}[\s:]*)+$/;
+
+/** Text unless it looks like hex (or --hex says so). */
+export function parseFrameArg(text: string, mode: 'auto' | 'hex' | 'text'): Buffer {
+  const trimmed = text.trim();
+  if (mode === 'hex' || (mode === 'auto' && HEX.test(trimmed))) {
+    const digits = trimmed.replace(/[\s:]/g, '');
+    if (!/^([0-9a-fA-F]{2})+$/.test(digits)) throw new Error('not an even number of hex digits');
+    return Buffer.from(digits, 'hex');
+  }
+  return Buffer.from(text, 'latin1');
+}
+
+function printError(err: DecodeError, frame: Buffer, textual: boolean): void {
+  console.error(`error: ${err.reason}: ${err.message}`);
+  if (err.offset !== undefined) {
+    console.error(`  at offset ${err.offset}`);
+    if (textual) {
+      const shown = frame.toString('latin1').replace(/[\r\n]+$/, '');
+      const printable = shown.replace(/[^\x20-\x7e]/g, '.');
+      console.error(`  ${printable}`);
+      console.error(`  ${' '.repeat(Math.min(err.offset, printable.length))}^`);
+    }
+  }
+  if (err.frameHex) console.error(`  frame hex: ${err.frameHex}`);
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [protocol, ...rest] = args;
+  if (!protocol || protocol === '--help' || protocol === '-h') {
+    console.error(usage());
+    return 2;
+  }
+  const entry = PROTOCOLS[protocol];
+  if (!entry) {
+    console.error(`citygrid decode: unknown protocol "${protocol}"\n\n${usage()}`);
+    return 2;
+  }
+  const mode = rest.includes('--hex') ? 'hex' : rest.includes('--text') ? 'text' : 'auto';
+  const parts = rest.filter((a) => a !== '--hex' && a !== '--text');
+  if (parts.length === 0) {
+    console.error(usage());
+    return 2;
+  }
+  let input: Buffer;
+  try {
+    input = parts[0] === '-' ? readFileSync(0) : parseFrameArg(parts.join(mode === 'text' ? ' ' : ''), mode);
+  } catch (err) {
+    console.error(`citygrid decode: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+  const codec = await entry.load();
+  // One frame given on the command line; a stream (several lines, or stdin) goes through split.
+  const isStream = parts[0] === '-' || input.subarray(0, -2).includes(0x0a);
+  const frames = isStream
+    ? codec.split(input.at(-1) === 0x0a ? input : Buffer.concat([input, Buffer.from('\n')]))
+    : { frames: [input], rest: Buffer.alloc(0), discarded: 0 };
+  let failed = 0;
+  for (const frame of frames.frames) {
+    try {
+      const decoded = codec.decode(frame);
+      console.log(isStream ? JSON.stringify(decoded) : JSON.stringify(decoded, null, 2));
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      failed++;
+      printError(err, frame, entry.textual);
+    }
+  }
+  if (frames.discarded > 0) console.error(`note: ${frames.discarded} byte(s) outside any frame were discarded`);
+  if (frames.rest.length > 0) console.error(`note: ${frames.rest.length} byte(s) of an incomplete frame at the end`);
+  return failed > 0 ? 1 : 0;
+}
