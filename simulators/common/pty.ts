@@ -1,8 +1,9 @@
 /**
- * A real pseudo-terminal pair from socat, for integration tests of serial drivers: one end is
+ * A real pseudo-terminal pair from socat (simulators, the demo and integration tests): one end is
  * the "device" (a simulator writes there), the other the gateway's serial port. Stopped by PID.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 export interface PtyPair {
@@ -55,4 +56,17 @@ export function openPtyPair(dir: string, names: { a?: string; b?: string } = {})
       });
     });
   });
+}
+
+/** Absolute path of an executable on PATH, or undefined. */
+export function whichSync(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const full = path.join(dir, binary);
+    try {
+      accessSync(full, constants.X_OK);
+      return full;
+    } catch {}
+  }
+  return undefined;
 }

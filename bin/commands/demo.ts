@@ -1,0 +1,168 @@
+/**
+ * `citygrid demo`: the whole system on embedded defaults, from the shipped example city.
+ * Hub (embedded aedes + embedded store) + one edge agent per example gateway + one simulated
+ * truck per GPS device, each truck writing NMEA into a real pty pair (socat) whose other end the
+ * edge reads. Without socat the simulator serves the sentences over loopback TCP instead, as a
+ * serial device server would. Everything runs in this process except socat, whose PIDs we own.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type LoadedGatewayConfig, loadGatewayConfig, loadHubConfig } from '../../config/load.js';
+import { createTransport, driverOptionsValidator, registry } from '../../drivers/index.js';
+import { createLogger, type LogLevel } from '../../drivers/sdk/log.js';
+import { startEdge } from '../../edge/src/main.js';
+import { startHub } from '../../hub/src/main.js';
+import { startGpsSimulator } from '../../simulators/gps/index.js';
+import { openPtyPair, type PtyPair, whichSync } from '../../simulators/common/pty.js';
+import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.js';
+import { findFreePort, isPortFree } from '../lib/ports.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const EXAMPLES = path.join(ROOT, 'config/examples');
+
+const envName = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+const password = () => randomBytes(12).toString('base64url');
+
+async function pickPort(wanted: number | undefined, preferred: number): Promise<number> {
+  if (wanted !== undefined) return wanted;
+  return (await isPortFree(preferred)) ? preferred : findFreePort();
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'http-port': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'no-socat': { type: 'boolean', default: false },
+    },
+  });
+  const keepData = values['data-dir'] !== undefined;
+  const dataDir = path.resolve(values['data-dir'] ?? mkdtempSync(path.join(tmpdir(), 'citygrid-demo-')));
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = path.join(dataDir, 'demo.log');
+  const { pino } = await import('pino');
+  const logger = createLogger({
+    name: 'citygrid-demo',
+    level: values['log-level'] as LogLevel,
+    destination: pino.destination({ dest: logFile, sync: false, mkdir: true }),
+  });
+
+  const httpPort = await pickPort(values['http-port'] ? Number(values['http-port']) : undefined, 8080);
+  const mqttPort = await pickPort(values['mqtt-port'] ? Number(values['mqtt-port']) : undefined, 1883);
+  const secrets: Record<string, string> = { CITYGRID_PW_INTEGRATOR: password() };
+  const gatewayFiles = readdirSync(path.join(EXAMPLES, 'gateways'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => path.join(EXAMPLES, 'gateways', f));
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CITYGRID_MQTT_PORT: String(mqttPort),
+    CITYGRID_HTTP_PORT: String(httpPort),
+    CITYGRID_HUB_DATA: path.join(dataDir, 'hub'),
+    CITYGRID_EDGE_DATA: path.join(dataDir, 'edge'),
+    CITYGRID_HUB_MQTT: `mqtt://127.0.0.1:${mqttPort}`,
+  };
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, 'Stop step failed');
+      }
+    }
+    logger.flush();
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const useSocat = !values['no-socat'] && whichSync('socat') !== undefined;
+    // First pass over the gateway configs: which GPS devices need a simulator, and their passwords.
+    const gateways: { file: string; id: string }[] = [];
+    for (const file of gatewayFiles) {
+      const id = path.basename(file, '.yaml');
+      secrets[`CITYGRID_PW_${envName(id)}`] = password();
+      gateways.push({ file, id });
+    }
+    Object.assign(env, secrets);
+    const hubLoaded = loadHubConfig(path.join(EXAMPLES, 'hub.yaml'), { env });
+    const city = hubLoaded.city;
+
+    const hub = await startHub(hubLoaded, { logger: logger.child({ component: 'hub' }) });
+    cleanups.push(() => hub.stop());
+
+    const ptys: PtyPair[] = [];
+    for (const gw of gateways) {
+      // Each GPS device gets a wire: a pty pair (socat) or a loopback TCP serial server.
+      const probe = loadGatewayConfig(gw.file, driverOptionsValidator, { env });
+      const loaded: LoadedGatewayConfig = probe;
+      for (const device of loaded.gateway.devices) {
+        if (device.driver !== 'nmea-gps') continue;
+        const route = city.routes.find((r) => r.district === loaded.gateway.gateway.district) ?? city.routes[0];
+        if (!route) throw new Error('the example city has no route for the simulated trucks');
+        const simLog = logger.child({ component: 'sim.gps', device: device.id });
+        if (useSocat) {
+          const ttyDir = path.join(dataDir, 'tty');
+          mkdirSync(ttyDir, { recursive: true });
+          const pair = await openPtyPair(ttyDir, { a: `${device.id}.sim`, b: `${device.id}.dev` });
+          ptys.push(pair);
+          cleanups.push(() => pair.stop());
+          device.transport = { ...device.transport, type: 'serial', path: pair.b } as typeof device.transport;
+          const sim = await startGpsSimulator({ route: route.path, out: pair.a, loop: true, seed: ptys.length });
+          cleanups.push(() => sim.stop());
+        } else {
+          const server = await startTcpSerialServer(simLog);
+          cleanups.push(() => server.close());
+          device.transport = { type: 'tcp', host: '127.0.0.1', port: server.port, reopenDelay: 1000 };
+          const sim = await startGpsSimulator({ route: route.path, out: server.sink, loop: true, seed: ptys.length + 1 });
+          cleanups.push(() => sim.stop());
+        }
+      }
+      const edge = await startEdge(loaded, {
+        registry,
+        createTransport,
+        logger: logger.child({ component: 'edge', gateway: loaded.gateway.gateway.id }),
+      });
+      cleanups.push(() => edge.stop());
+    }
+
+    const reader = secrets.CITYGRID_PW_INTEGRATOR;
+    console.log(
+      [
+        `citygrid demo is running (${gateways.length} gateways, trucks on ${useSocat ? 'pseudo-terminals via socat' : 'loopback TCP serial servers (socat not found)'})`,
+        `  console / API   ${hub.httpUrl}/            live positions: curl -N ${hub.httpUrl}/api/stream`,
+        `  MQTT broker     ${hub.mqttUrl}`,
+        `  read-only MQTT  user "integrator", password "${reader}"`,
+        `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
+        `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,
+        'Ctrl-C stops everything.',
+      ].join('\n'),
+    );
+  } catch (err) {
+    console.error(`citygrid demo: could not start: ${(err as Error).message}`);
+    await stopAll();
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  console.log('Stopping…');
+  await stopAll();
+  console.log('Stopped.');
+  return 0;
+}
