@@ -84,7 +84,12 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
     const store = createTelemetryStore(hub.telemetry, dataDir, log, metrics);
     await openStore(store, log);
     cleanups.push(() => store.close());
-    const writer = createTelemetryWriter(store, writerOptionsFromConfig(hub.telemetry), log, metrics);
+    const writerOptions = writerOptionsFromConfig(hub.telemetry);
+    // Enough pending points to keep every write slot busy with a full batch twice over; beyond
+    // that the ingest holds deliveries and the backlog stays in the broker / edge outboxes.
+    const highWaterMark =
+      2 * (writerOptions.batchSize ?? 5000) * (writerOptions.maxInFlight ?? 2) + (writerOptions.batchSize ?? 5000);
+    const writer = createTelemetryWriter(store, { ...writerOptions, highWaterMark }, log, metrics);
     cleanups.push(() => writer.close());
     const watermarks = openWatermarkStore(dataDir);
     cleanups.push(() => watermarks.close());
