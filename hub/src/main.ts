@@ -45,6 +45,8 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
+const WATERMARK_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
 /** A sink lagging more than this is reported `lagging` on /healthz. */
 const SINK_LAG_WARN_MS = 30_000;
 
@@ -92,6 +94,8 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
     const writer = createTelemetryWriter(store, { ...writerOptions, highWaterMark }, log, metrics);
     cleanups.push(() => writer.close());
     const watermarks = openWatermarkStore(dataDir);
+    // Boots not heard of for a month will not re-send anything.
+    watermarks.prune(Date.now() - WATERMARK_RETENTION_MS);
     cleanups.push(() => watermarks.close());
 
     const brokerLog = log.child({ component: 'hub.broker' });

@@ -211,6 +211,25 @@ describe('Ingest', () => {
     expect((await acks()).map((p) => p.payload)).toEqual([{ bootId: 'boot-a', seq: 1 }]);
   });
 
+  it('tracks gateway state from state messages and rejects a malformed one', () => {
+    const state = (body: Record<string, unknown>) =>
+      Buffer.from(JSON.stringify({ gateway: 'gw-xh-01', ts: 1_700_000_000_000, ...body }));
+    expect(
+      ingest.handle(
+        'cg/v1/xihu/gw-xh-01/state',
+        state({
+          state: 'online',
+          bootId: 'boot-a',
+          devices: [{ id: 'XH-GP001', kind: 'vehicle', driver: 'nmea-gps' }],
+        }),
+      ),
+    ).toBeUndefined();
+    expect(ingest.handle('cg/v1/xihu/gw-xh-01/state', state({ state: 'sleepy' }))?.reason).toBe('bad-envelope');
+    ingest.handle(TOPIC, telemetry(0));
+    expect(writer.submitted).toHaveLength(1);
+    expect(metrics.counter('citygrid_ingest_messages_total', '').get({ channel: 'state' })).toBe(2);
+  });
+
   it('accepts events, deduplicates them in the same seq space, and acks them', async () => {
     const event = (seq: number) =>
       Buffer.from(
