@@ -7,7 +7,7 @@ import type { LoadedHubConfig } from '../../config/load.js';
 import { StartupError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
-import type { UplinkChannel } from '../../drivers/sdk/wire.js';
+import { MAX_UPLINK_BYTES, type UplinkChannel } from '../../drivers/sdk/wire.js';
 import { buildAccountBook } from './broker/accounts.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBroker } from './broker/external.js';
@@ -115,7 +115,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         { url: hub.mqtt.url, clientId: hub.mqtt.clientId, username: hub.mqtt.username, password: hub.mqtt.password },
         brokerLog,
       );
-      maxPayloadBytes = 4 * 1024 * 1024;
+      maxPayloadBytes = MAX_UPLINK_BYTES;
     }
     cleanups.push(() => link.close());
 
