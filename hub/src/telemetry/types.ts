@@ -27,7 +27,13 @@ export interface TelemetryStore {
    */
   write(points: readonly TelemetryPoint[]): Promise<void>;
   /** Last-hours series of one device, for charts and tests. */
-  query(q: { measurement: string; device: string; since: number; until?: number; limit?: number }): Promise<TelemetryPoint[]>;
+  query(q: {
+    measurement: string;
+    device: string;
+    since: number;
+    until?: number;
+    limit?: number;
+  }): Promise<TelemetryPoint[]>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,119 @@
+/**
+ * `citygrid demo` as a user runs it: one command, embedded defaults, a moving truck on
+ * /api/stream, Ctrl-C leaves no child process behind.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findFreePort } from '../../bin/lib/ports.js';
+import { startCli } from '../helpers/cli-process.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'cg-demo-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** PIDs whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {}
+  }
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+interface StreamReading {
+  device: string;
+  ts: number;
+  fields: { lat: number; lon: number };
+}
+
+/** Reads `/api/stream` until `enough` says stop; returns the readings seen. */
+async function readStream(url: string, enough: (r: StreamReading[]) => boolean, timeoutMs: number): Promise<StreamReading[]> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  const seen: StreamReading[] = [];
+  try {
+    const res = await fetch(url, { signal: ac.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += Buffer.from(value).toString('utf8');
+      let end = buf.indexOf('\n\n');
+      while (end >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        end = buf.indexOf('\n\n');
+        if (!/^event: reading$/m.test(block)) continue;
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) seen.push(JSON.parse(data.slice(6)) as StreamReading);
+      }
+      if (enough(seen)) break;
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  return seen;
+}
+
+describe('citygrid demo', () => {
+  it('shows moving trucks on /api/stream and stops cleanly on Ctrl-C', async () => {
+    const httpPort = await findFreePort();
+    const mqttPort = await findFreePort();
+    const started = Date.now();
+    const demo = startCli(['demo', '--http-port', String(httpPort), '--mqtt-port', String(mqttPort)], {
+      logFile: path.join(dir, 'demo.out'),
+    });
+    try {
+      await demo.waitFor(/Ctrl-C stops everything/, 30_000);
+      expect(demo.output()).toContain(`http://127.0.0.1:${httpPort}/`);
+      expect(demo.output()).toContain(`mqtt://127.0.0.1:${mqttPort}`);
+      const password = /user "integrator", password "([^"]+)"/.exec(demo.output())?.[1];
+      expect(password).toBeTruthy();
+
+      // A truck "moves" when one device shows two different positions.
+      const moved = (rs: StreamReading[]) => {
+        const byDevice = new Map<string, Set<string>>();
+        for (const r of rs) {
+          const set = byDevice.get(r.device) ?? new Set();
+          set.add(`${r.fields.lat},${r.fields.lon}`);
+          byDevice.set(r.device, set);
+        }
+        return [...byDevice.values()].some((s) => s.size >= 2);
+      };
+      const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, moved, 30_000);
+      expect(moved(readings)).toBe(true);
+      expect(new Set(readings.map((r) => r.device))).toEqual(new Set(['XH-GP001', 'GS-GP001']));
+      // Reported, not asserted: the issue asks for a moving truck within 10 s of start.
+      console.log(JSON.stringify({ demo_moving_truck_after_s: (Date.now() - started) / 1000 }));
+
+      const children = childrenOf(demo.pid);
+      expect(children.length).toBeGreaterThan(0); // the socat pty pairs
+      expect(await demo.stop('SIGINT', 15_000)).toBe(0);
+      expect(demo.output()).toContain('Stopped.');
+      expect(children.filter(alive)).toEqual([]);
+    } finally {
+      await demo.stop('SIGKILL');
+    }
+  }, 90_000);
+});
