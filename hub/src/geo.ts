@@ -48,12 +48,12 @@ export function assetGrids(city: Pick<CityConfig, 'assets' | 'gridCells'>): Map<
  */
 export function gridResolver(
   city: Pick<CityConfig, 'assets' | 'gridCells'>,
-): (reading: Reading, asset?: string) => string | undefined {
+): (reading: Reading | undefined, asset?: string) => string | undefined {
   const byAsset = assetGrids(city);
   return (reading, asset) => {
     const fixed = asset ? byAsset.get(asset) : undefined;
     if (fixed) return fixed;
-    const position = readingPosition(reading);
+    const position = reading ? readingPosition(reading) : undefined;
     return position ? gridCellAt(city.gridCells, position) : undefined;
   };
 }

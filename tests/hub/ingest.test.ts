@@ -230,6 +230,43 @@ describe('Ingest', () => {
     expect(metrics.counter('citygrid_ingest_messages_total', '').get({ channel: 'state' })).toBe(2);
   });
 
+  it('stores events as points of the event measurement and acks them only once they are durable', async () => {
+    const body = {
+      gateway: 'gw-xh-01',
+      bootId: 'boot-a',
+      seq: 0,
+      events: [
+        {
+          type: 'device.offline',
+          severity: 'warning',
+          device: 'XH-GP001',
+          ts: 1_700_000_000_123,
+          data: { reason: 'no data' },
+        },
+      ],
+    };
+    expect(ingest.handle('cg/v1/xihu/gw-xh-01/event', Buffer.from(JSON.stringify(body)))).toBeUndefined();
+    expect(writer.submitted).toHaveLength(1);
+    expect(writer.submitted[0]?.points).toEqual([
+      {
+        measurement: 'event',
+        tags: {
+          device: 'XH-GP001',
+          district: 'xihu',
+          gateway: 'gw-xh-01',
+          severity: 'warning',
+          type: 'device.offline',
+        },
+        fields: { data: '{"reason":"no data"}', count: 1 },
+        ts: 1_700_000_000_123,
+      },
+    ]);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await acks()).toEqual([]);
+    writer.completeAll();
+    expect((await acks()).at(-1)?.payload).toEqual({ bootId: 'boot-a', seq: 0 });
+  });
+
   it('accepts events, deduplicates them in the same seq space, and acks them', async () => {
     const event = (seq: number) =>
       Buffer.from(

@@ -5,9 +5,8 @@
  * (gateway, bootId, seq), published on the live bus, and handed to the telemetry writer; its seq
  * is acknowledged to the gateway only once the writer reports the points durable.
  *
- * Events share the gateway's seq space. Until the event log exists (a later issue), an event is
- * "durable" once it is on the live bus and in the hub's memory: it is acknowledged then, so a hub
- * crash loses acknowledged events (readings are never acknowledged before the store has them).
+ * Events share the gateway's seq space and the same path: they are stored as points of the
+ * `event` measurement and acknowledged only once the store has them, like readings.
  */
 import type { z } from 'zod';
 import { RejectedMessageError } from '../../../drivers/sdk/errors.js';
@@ -26,7 +25,7 @@ import {
 } from '../../../drivers/sdk/wire.js';
 import type { BrokerLink } from '../broker/link.js';
 import type { LiveBus, LiveReading } from '../live/bus.js';
-import { readingToPoint } from '../telemetry/point-mapping.js';
+import { eventToPoint, readingToPoint } from '../telemetry/point-mapping.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
 import { Acker } from './acker.js';
 import type { GatewayRegistry } from './gateways.js';
@@ -43,7 +42,8 @@ export interface IngestOptions {
   log: Logger;
   metrics: MetricsRegistry;
   /** Grid cell of a reading given its (reading's or inventory) asset; see geo.ts gridResolver. */
-  resolveGrid: (reading: Reading, asset?: string) => string | undefined;
+  /** Grid cell of an asset, or of a reading's position (events have no position: pass undefined). */
+  resolveGrid: (reading: Reading | undefined, asset?: string) => string | undefined;
   /** Larger payloads are refused as `too-large`. */
   maxPayloadBytes: number;
   /**
@@ -215,10 +215,18 @@ export class Ingest {
   private onEvents(origin: Origin, env: EventEnvelope): void {
     const boot = this.admit(origin, env);
     if (!boot) return;
+    const { district, gateway } = origin;
     const receivedAt = this.now();
-    for (const event of env.events)
-      this.o.bus.emit('event', { event, district: origin.district, gateway: origin.gateway, receivedAt });
-    if (boot.tracker.markDurable(env.seq)) this.requestAck(origin, boot);
+    const points = env.events.map((event) => {
+      this.o.bus.emit('event', { event, district, gateway, receivedAt });
+      const asset = event.asset ?? this.o.registry.assetOf(event.device);
+      const grid = asset ? this.o.resolveGrid(undefined, asset) : undefined;
+      return eventToPoint(asset && !event.asset ? { ...event, asset } : event, { district, gateway, grid });
+    });
+    const seq = env.seq;
+    this.o.writer.submit(points, () => {
+      if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+    });
   }
 
   private onState(origin: Origin, state: z.infer<typeof stateMessageSchema>): void {

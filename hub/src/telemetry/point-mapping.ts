@@ -14,7 +14,7 @@
  *   `quality` (no FIELDS entry has that name) is overwritten by the reading's quality.
  * - ts = `reading.ts`, ms since epoch (written with precision ms).
  */
-import type { Reading } from '../../../drivers/sdk/reading.js';
+import type { CityEvent, Reading } from '../../../drivers/sdk/reading.js';
 import type { TelemetryPoint } from './types.js';
 
 /** Where a reading came from (its topic) and how to place it in the city grid. */
@@ -46,6 +46,35 @@ export function readingToPoint(reading: Reading, ctx: PointContext): TelemetryPo
     tags,
     fields: { ...reading.fields, [QUALITY_FIELD]: reading.quality ?? 'good' },
     ts: reading.ts,
+  };
+}
+
+/** The measurement every Event is stored in. */
+export const EVENT_MEASUREMENT = 'event';
+
+/**
+ * An Event as a stored point, so events are as durable as readings and share their
+ * acknowledgement path: measurement `event`; tags `device`, `district`, `gateway`, `type`,
+ * `severity`, and `asset` / `grid` when known (all low cardinality); fields `data` (the event's
+ * data as a JSON string, `{}` when none) and `count` = 1 (so `SELECT sum(count)` counts events).
+ */
+export function eventToPoint(
+  event: CityEvent,
+  ctx: { district: string; gateway: string; grid?: string },
+): TelemetryPoint {
+  const tags: Record<string, string> = {};
+  if (event.asset) tags.asset = event.asset;
+  tags.device = event.device;
+  tags.district = ctx.district;
+  tags.gateway = ctx.gateway;
+  if (ctx.grid) tags.grid = ctx.grid;
+  tags.severity = event.severity;
+  tags.type = event.type;
+  return {
+    measurement: EVENT_MEASUREMENT,
+    tags,
+    fields: { data: JSON.stringify(event.data ?? {}), count: 1 },
+    ts: event.ts,
   };
 }
 
