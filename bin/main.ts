@@ -3,16 +3,29 @@
  * demand, so `citygrid decode` does not pay for the hub's dependencies.
  */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
-  hub: { summary: 'hub --config <hub.yaml>          run the hub (broker, ingest, sink, HTTP API)', load: () => import('./commands/hub.js') },
+  hub: {
+    summary: 'hub --config <hub.yaml>          run the hub (broker, ingest, sink, HTTP API)',
+    load: () => import('./commands/hub.js'),
+  },
   edge: { summary: 'edge --config <gateway.yaml>     run an edge agent', load: () => import('./commands/edge.js') },
   sim: { summary: 'sim gps --out <tty> [...]        run a device simulator', load: () => import('./commands/sim.js') },
-  demo: { summary: 'demo [--http-port N]             hub + one edge per district + simulators', load: () => import('./commands/demo.js') },
+  demo: {
+    summary: 'demo [--http-port N]             hub + one edge per district + simulators',
+    load: () => import('./commands/demo.js'),
+  },
   config: { summary: 'config validate <file>... | schema [--write]', load: () => import('./commands/config.js') },
-  decode: { summary: 'decode <nmea> <hex|text>          decode one frame and print it as JSON', load: () => import('./commands/decode.js') },
+  decode: {
+    summary: 'decode <nmea> <hex|text>          decode one frame and print it as JSON',
+    load: () => import('./commands/decode.js'),
+  },
 };
 
 export function usage(): string {
-  return ['usage: citygrid <command> [options]', '', ...Object.values(COMMANDS).map((c) => `  citygrid ${c.summary}`)].join('\n');
+  return [
+    'usage: citygrid <command> [options]',
+    '',
+    ...Object.values(COMMANDS).map((c) => `  citygrid ${c.summary}`),
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {

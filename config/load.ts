@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../drivers/sdk/errors.js';
 import { describeZodIssue } from '../drivers/sdk/zod-issues.js';
@@ -54,16 +54,23 @@ function substituteEnv(parsed: ParsedFile, env: NodeJS.ProcessEnv): unknown {
   const walk = (value: unknown, at: PathSegment[]): unknown => {
     if (typeof value === 'string') {
       const whole = /^\$\{[^}]+\}$/.test(value);
-      const out = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
-        const v = env[name] ?? fallback;
-        if (v === undefined) {
-          parsed.issues.push(issue(parsed, at, `environment variable ${name} is not set`));
-          return '';
-        }
-        return v;
-      });
+      const out = value.replace(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+        (_m, name: string, fallback?: string) => {
+          const v = env[name] ?? fallback;
+          if (v === undefined) {
+            parsed.issues.push(issue(parsed, at, `environment variable ${name} is not set`));
+            return '';
+          }
+          return v;
+        },
+      );
       // `port: ${PORT}` should read as the number it would be if written inline.
-      return whole && /^-?\d+(\.\d+)?$/.test(out) ? Number(out) : whole && /^(true|false)$/.test(out) ? out === 'true' : out;
+      return whole && /^-?\d+(\.\d+)?$/.test(out)
+        ? Number(out)
+        : whole && /^(true|false)$/.test(out)
+          ? out === 'true'
+          : out;
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...at, i]));
     if (value && typeof value === 'object') {
@@ -86,7 +93,11 @@ function readYaml(file: string, env: NodeJS.ProcessEnv): ParsedFile {
   const parsed: ParsedFile = { file, doc, lines, data: undefined, issues: [] };
   for (const e of doc.errors) {
     const line = e.linePos?.[0]?.line;
-    parsed.issues.push({ file: line ? `${file}:${line}` : file, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` });
+    parsed.issues.push({
+      file: line ? `${file}:${line}` : file,
+      path: '',
+      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+    });
   }
   if (parsed.issues.length) throw new ConfigError(parsed.issues);
   parsed.data = doc.toJS();
@@ -99,7 +110,8 @@ function readYaml(file: string, env: NodeJS.ProcessEnv): ParsedFile {
 function validate<S extends z.ZodType>(parsed: ParsedFile, schema: S): z.output<S> {
   const result = schema.safeParse(parsed.data, { reportInput: true });
   if (!result.success) {
-    for (const i of result.error.issues) parsed.issues.push(issue(parsed, i.path as PathSegment[], describeZodIssue(i)));
+    for (const i of result.error.issues)
+      parsed.issues.push(issue(parsed, i.path as PathSegment[], describeZodIssue(i)));
   }
   if (parsed.issues.length) throw new ConfigError(parsed.issues);
   return (result as { data: z.output<S> }).data;
@@ -129,7 +141,9 @@ export function loadHubConfig(file: string, opts: LoadOptions = {}): LoadedHubCo
   const known = new Set(city.gateways.map((g) => g.id));
   hub.accounts.gateways.forEach((g, i) => {
     if (!known.has(g.id)) {
-      parsed.issues.push(issue(parsed, ['accounts', 'gateways', i, 'id'], `gateway "${g.id}" is not in the city config ${hub.city}`));
+      parsed.issues.push(
+        issue(parsed, ['accounts', 'gateways', i, 'id'], `gateway "${g.id}" is not in the city config ${hub.city}`),
+      );
     }
   });
   if (parsed.issues.length) throw new ConfigError(parsed.issues);
@@ -148,11 +162,16 @@ export interface LoadedGatewayConfig {
   dataDir: string;
 }
 
-export function loadGatewayConfig(file: string, validateOptions?: DeviceOptionsValidator, opts: LoadOptions = {}): LoadedGatewayConfig {
+export function loadGatewayConfig(
+  file: string,
+  validateOptions?: DeviceOptionsValidator,
+  opts: LoadOptions = {},
+): LoadedGatewayConfig {
   const parsed = readYaml(file, opts.env ?? process.env);
   const result = gatewayConfigSchema.safeParse(parsed.data, { reportInput: true });
   if (!result.success) {
-    for (const i of result.error.issues) parsed.issues.push(issue(parsed, i.path as PathSegment[], describeZodIssue(i)));
+    for (const i of result.error.issues)
+      parsed.issues.push(issue(parsed, i.path as PathSegment[], describeZodIssue(i)));
   }
   // Driver options are checked on the raw entries too, so one run reports schema and option
   // mistakes together instead of making the technician fix them one round at a time.
@@ -189,4 +208,3 @@ export function detectConfigKind(file: string): 'city' | 'gateway' | 'hub' | und
   }
   return undefined;
 }
-

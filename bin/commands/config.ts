@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectConfigKind, loadCityConfig, loadGatewayConfig, loadHubConfig } from '../../config/load.js';
 import { jsonSchemas } from '../../config/schema/json-schema.js';
-import { ConfigError } from '../../drivers/sdk/errors.js';
 import { driverOptionsValidator } from '../../drivers/index.js';
+import { ConfigError } from '../../drivers/sdk/errors.js';
 
 const GENERATED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/generated');
 

@@ -16,9 +16,9 @@ import { createTransport, driverOptionsValidator, registry } from '../../drivers
 import { createLogger, type LogLevel } from '../../drivers/sdk/log.js';
 import { startEdge } from '../../edge/src/main.js';
 import { startHub } from '../../hub/src/main.js';
-import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { openPtyPair, type PtyPair, whichSync } from '../../simulators/common/pty.js';
 import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.js';
+import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -122,7 +122,12 @@ export async function run(args: string[]): Promise<number> {
           const server = await startTcpSerialServer(simLog);
           cleanups.push(() => server.close());
           device.transport = { type: 'tcp', host: '127.0.0.1', port: server.port, reopenDelay: 1000 };
-          const sim = await startGpsSimulator({ route: route.path, out: server.sink, loop: true, seed: ptys.length + 1 });
+          const sim = await startGpsSimulator({
+            route: route.path,
+            out: server.sink,
+            loop: true,
+            seed: ptys.length + 1,
+          });
           cleanups.push(() => sim.stop());
         }
       }

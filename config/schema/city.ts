@@ -111,7 +111,11 @@ export const cityConfigSchema = z
     const needDistrict = (key: string, items: { district: string }[]) =>
       items.forEach((it, i) => {
         if (!districts.has(it.district)) {
-          ctx.addIssue({ code: 'custom', path: [key, i, 'district'], message: `unknown district "${it.district}" (known: ${[...districts].join(', ')})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, i, 'district'],
+            message: `unknown district "${it.district}" (known: ${[...districts].join(', ')})`,
+          });
         }
       });
     needDistrict('gridCells', city.gridCells);

@@ -15,26 +15,42 @@ const account = z
 const gatewayAccount = account
   .extend({ id: idSchema.describe('Gateway id (MQTT username); must be in the city config.') })
   .strict()
-  .refine((a) => a.password !== undefined || a.passwordHash !== undefined, { message: 'password or passwordHash is required' });
+  .refine((a) => a.password !== undefined || a.passwordHash !== undefined, {
+    message: 'password or passwordHash is required',
+  });
 
 const readerAccount = account
-  .extend({ username: idSchema.describe('Username of a read-only integrator (may subscribe to cg/v1/#, publish nothing).') })
+  .extend({
+    username: idSchema.describe('Username of a read-only integrator (may subscribe to cg/v1/#, publish nothing).'),
+  })
   .strict()
-  .refine((a) => a.password !== undefined || a.passwordHash !== undefined, { message: 'password or passwordHash is required' });
+  .refine((a) => a.password !== undefined || a.passwordHash !== undefined, {
+    message: 'password or passwordHash is required',
+  });
 
 const embeddedBroker = z
   .object({
     mode: z.literal('embedded').describe('Run aedes inside the hub (default).'),
     host: z.string().default('127.0.0.1').describe('Bind address. Default 127.0.0.1.'),
     port: z.number().int().min(0).max(65535).default(1883).describe('MQTT port; 0 picks a free one. Default 1883.'),
-    maxPayloadBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest uplink accepted. Default 4 MiB.'),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024)
+      .describe('Largest uplink accepted. Default 4 MiB.'),
   })
   .strict();
 
 const externalBroker = z
   .object({
-    mode: z.literal('external').describe('Use an external broker; the hub connects as a client and the broker enforces ACLs.'),
-    url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'an MQTT URL').describe('URL of the external broker (Mosquitto, EMQX).'),
+    mode: z
+      .literal('external')
+      .describe('Use an external broker; the hub connects as a client and the broker enforces ACLs.'),
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp):\/\//, 'an MQTT URL')
+      .describe('URL of the external broker (Mosquitto, EMQX).'),
     username: z.string().optional().describe('Hub account on the broker.'),
     password: secret('Hub password on the broker. Write ${ENV_VAR}.').optional(),
     clientId: z.string().default('citygrid-hub').describe('MQTT client id (persistent session). Default citygrid-hub.'),
@@ -45,7 +61,10 @@ const influx = z
   .object({
     url: z.string().url().describe('InfluxDB 1.x base URL, e.g. http://127.0.0.1:8086.'),
     database: z.string().min(1).default('citygrid').describe('Database; created when missing. Default citygrid.'),
-    retentionPolicy: z.string().optional().describe('Retention policy to write into; the database default when omitted.'),
+    retentionPolicy: z
+      .string()
+      .optional()
+      .describe('Retention policy to write into; the database default when omitted.'),
     username: z.string().optional().describe('InfluxDB user.'),
     password: secret('InfluxDB password. Write ${ENV_VAR}.').optional(),
     batchSize: z.number().int().min(1).max(50_000).default(5000).describe('Points per write at most. Default 5000.'),
@@ -59,7 +78,10 @@ export const hubConfigSchema = z
     $schema: z.string().optional().describe('Editor hint, ignored.'),
     hubId: idSchema.default('hub').describe('Hub id, in logs and metrics. Default hub.'),
     city: z.string().describe('Path of the city config (relative to this file).'),
-    dataDir: z.string().default('./var/hub').describe('Directory for the hub state (relative to this file). Default ./var/hub.'),
+    dataDir: z
+      .string()
+      .default('./var/hub')
+      .describe('Directory for the hub state (relative to this file). Default ./var/hub.'),
     logLevel,
     mqtt: z
       .discriminatedUnion('mode', [embeddedBroker, externalBroker])
@@ -81,7 +103,9 @@ export const hubConfigSchema = z
       .prefault({}),
     telemetry: z
       .object({
-        influx: influx.optional().describe('Write telemetry to InfluxDB 1.x. When omitted, the embedded store in dataDir is used.'),
+        influx: influx
+          .optional()
+          .describe('Write telemetry to InfluxDB 1.x. When omitted, the embedded store in dataDir is used.'),
       })
       .strict()
       .default({}),

@@ -8,10 +8,10 @@
  */
 import type { z } from 'zod';
 import type { Clock } from './clock.js';
+import type { DecodeReason } from './errors.js';
 import type { FieldName } from './fields.js';
 import type { Logger } from './log.js';
 import type { CityEvent, DeviceKind, Reading } from './reading.js';
-import type { DecodeReason } from './errors.js';
 
 /** Result of splitting a byte stream into frames. Pure. */
 export interface SplitResult {

@@ -52,7 +52,11 @@ export class DecodeError extends CitygridError {
     super('DECODE_FAILED', message);
     this.reason = reason;
     this.frameHex =
-      frame === undefined ? '' : typeof frame === 'string' ? Buffer.from(frame, 'latin1').toString('hex') : Buffer.from(frame).toString('hex');
+      frame === undefined
+        ? ''
+        : typeof frame === 'string'
+          ? Buffer.from(frame, 'latin1').toString('hex')
+          : Buffer.from(frame).toString('hex');
     this.offset = offset;
   }
 }

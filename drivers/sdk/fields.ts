@@ -20,7 +20,11 @@ export const FIELDS = {
   altitude_m: { unit: 'm', type: 'number', description: 'Altitude above mean sea level' },
   satellites: { unit: '', type: 'number', description: 'Satellites used in the fix' },
   hdop: { unit: '', type: 'number', description: 'Horizontal dilution of precision' },
-  fix_quality: { unit: '', type: 'number', description: 'GGA fix quality (0 none, 1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated)' },
+  fix_quality: {
+    unit: '',
+    type: 'number',
+    description: 'GGA fix quality (0 none, 1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated)',
+  },
   mileage_km: { unit: 'km', type: 'number', description: 'Odometer' },
   // water meters
   volume_m3: { unit: 'm³', type: 'number', description: 'Cumulative volume' },

@@ -42,7 +42,8 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (parts.length < 5 || parts[0] !== 'cg' || parts[1] !== 'v1') return undefined;
   const [, , district, gateway, channel, name, ...rest] = parts;
   if (!district || !gateway || !SEGMENT.test(district) || !SEGMENT.test(gateway)) return undefined;
-  if (channel === 'cmd' && name && rest.length === 0 && SEGMENT.test(name)) return { type: 'cmd', district, gateway, name };
+  if (channel === 'cmd' && name && rest.length === 0 && SEGMENT.test(name))
+    return { type: 'cmd', district, gateway, name };
   if (name !== undefined) return undefined;
   if ((UPLINK_CHANNELS as readonly string[]).includes(channel ?? '')) {
     return { type: 'uplink', district, gateway, channel: channel as UplinkChannel };
@@ -66,7 +67,10 @@ const uplinkHeader = {
   sentAt: z.number().int().positive().optional(),
 };
 
-export const telemetryEnvelopeSchema = z.object({ ...uplinkHeader, readings: z.array(readingSchema).min(1).max(10_000) });
+export const telemetryEnvelopeSchema = z.object({
+  ...uplinkHeader,
+  readings: z.array(readingSchema).min(1).max(10_000),
+});
 export type TelemetryEnvelope = z.infer<typeof telemetryEnvelopeSchema>;
 
 export const eventEnvelopeSchema = z.object({ ...uplinkHeader, events: z.array(eventSchema).min(1).max(10_000) });

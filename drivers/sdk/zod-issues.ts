@@ -11,7 +11,9 @@ export function describeZodIssue(i: z.core.$ZodIssue): string {
   }
   if (i.code === 'invalid_type') {
     const received = (i as { input?: unknown }).input;
-    return received === undefined ? `required: expected ${i.expected}` : `expected ${i.expected}, got ${JSON.stringify(received)}`;
+    return received === undefined
+      ? `required: expected ${i.expected}`
+      : `expected ${i.expected}, got ${JSON.stringify(received)}`;
   }
   if (i.code === 'invalid_value') return `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
   if (i.code === 'invalid_union' && 'note' in i && i.note === 'No matching discriminator') {

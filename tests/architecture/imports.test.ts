@@ -22,7 +22,8 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+const IMPORT =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
 
 interface Edge {
   from: string; // repo-relative file
@@ -52,23 +53,43 @@ const ALL = TOP.flatMap((d) => {
 }).flatMap(importsOf);
 
 const within = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
-const NODE_IO = /^(node:)?(fs|fs\/promises|net|tls|dgram|http|https|child_process|worker_threads|os|serialport|@serialport\/.*|mqtt|aedes|influx|libsql)$/;
+const NODE_IO =
+  /^(node:)?(fs|fs\/promises|net|tls|dgram|http|https|child_process|worker_threads|os|serialport|@serialport\/.*|mqtt|aedes|influx|libsql)$/;
 
 /** [rule, predicate over an import edge that must be false]. */
 const RULES: [string, (e: Edge) => boolean][] = [
-  ['drivers/sdk imports nothing of drivers/<id>, edge, hub, config, simulators', (e) =>
-    within(e.from, 'drivers/sdk') && (['edge', 'hub', 'config', 'simulators'].some((d) => within(e.target, d)) ||
-      (within(e.target, 'drivers') && !within(e.target, 'drivers/sdk')))],
-  ['drivers never import edge, hub, config or simulators', (e) =>
-    within(e.from, 'drivers') && ['edge', 'hub', 'config', 'simulators', 'bin'].some((d) => within(e.target, d))],
-  ['codecs import no transport and no Node I/O', (e) =>
-    /^drivers\/[^/]+\/codec(\.|-)/.test(e.from) && (within(e.target, 'drivers/transports') || NODE_IO.test(e.target))],
-  ['hub never imports edge or simulators', (e) => within(e.from, 'hub') && (within(e.target, 'edge') || within(e.target, 'simulators'))],
-  ['edge never imports hub or simulators', (e) => within(e.from, 'edge') && (within(e.target, 'hub') || within(e.target, 'simulators'))],
-  ['config imports no application (edge, hub, simulators)', (e) =>
-    within(e.from, 'config') && ['edge', 'hub', 'simulators', 'bin'].some((d) => within(e.target, d))],
-  ['simulators share data with drivers, not their codecs', (e) =>
-    within(e.from, 'simulators') && /^drivers\/[^/]+\/codec/.test(e.target)],
+  [
+    'drivers/sdk imports nothing of drivers/<id>, edge, hub, config, simulators',
+    (e) =>
+      within(e.from, 'drivers/sdk') &&
+      (['edge', 'hub', 'config', 'simulators'].some((d) => within(e.target, d)) ||
+        (within(e.target, 'drivers') && !within(e.target, 'drivers/sdk'))),
+  ],
+  [
+    'drivers never import edge, hub, config or simulators',
+    (e) => within(e.from, 'drivers') && ['edge', 'hub', 'config', 'simulators', 'bin'].some((d) => within(e.target, d)),
+  ],
+  [
+    'codecs import no transport and no Node I/O',
+    (e) =>
+      /^drivers\/[^/]+\/codec(\.|-)/.test(e.from) && (within(e.target, 'drivers/transports') || NODE_IO.test(e.target)),
+  ],
+  [
+    'hub never imports edge or simulators',
+    (e) => within(e.from, 'hub') && (within(e.target, 'edge') || within(e.target, 'simulators')),
+  ],
+  [
+    'edge never imports hub or simulators',
+    (e) => within(e.from, 'edge') && (within(e.target, 'hub') || within(e.target, 'simulators')),
+  ],
+  [
+    'config imports no application (edge, hub, simulators)',
+    (e) => within(e.from, 'config') && ['edge', 'hub', 'simulators', 'bin'].some((d) => within(e.target, d)),
+  ],
+  [
+    'simulators share data with drivers, not their codecs',
+    (e) => within(e.from, 'simulators') && /^drivers\/[^/]+\/codec/.test(e.target),
+  ],
 ];
 
 describe('import directions (DESIGN §3)', () => {

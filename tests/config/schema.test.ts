@@ -23,15 +23,20 @@ describe('config schema', () => {
       if (n.properties && typeof n.properties === 'object') {
         for (const [key, child] of Object.entries(n.properties as Record<string, Record<string, unknown>>)) {
           if (key === '$schema') continue;
-          const described = typeof child.description === 'string' || child.type === 'object' || child.anyOf !== undefined || child.oneOf !== undefined;
+          const described =
+            typeof child.description === 'string' ||
+            child.type === 'object' ||
+            child.anyOf !== undefined ||
+            child.oneOf !== undefined;
           if (!described) undescribed.push(`${at}.${key}`);
           walk(child, `${at}.${key}`);
         }
       }
       for (const k of ['items', 'anyOf', 'oneOf', 'allOf', 'prefixItems']) {
         const v = n[k];
-        if (Array.isArray(v)) v.forEach((c, i) => walk(c, `${at}.${k}[${i}]`));
-        else if (v) walk(v, `${at}.${k}`);
+        if (Array.isArray(v)) {
+          for (const [i, c] of v.entries()) walk(c, `${at}.${k}[${i}]`);
+        } else if (v) walk(v, `${at}.${k}`);
       }
     };
     for (const [name, schema] of Object.entries(jsonSchemas())) walk(schema, name);

@@ -15,7 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function validate(...files: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const r = await run(process.execPath, [CLI, 'config', 'validate', ...files], { cwd: ROOT, env: { ...process.env, CITYGRID_PW_GW_XH_01: 'a', CITYGRID_PW_GW_GS_01: 'b', CITYGRID_PW_INTEGRATOR: 'c' } });
+    const r = await run(process.execPath, [CLI, 'config', 'validate', ...files], {
+      cwd: ROOT,
+      env: { ...process.env, CITYGRID_PW_GW_XH_01: 'a', CITYGRID_PW_GW_GS_01: 'b', CITYGRID_PW_INTEGRATOR: 'c' },
+    });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -25,7 +28,12 @@ async function validate(...files: string[]): Promise<{ code: number; out: string
 
 describe('citygrid config validate', () => {
   it('accepts the shipped examples', async () => {
-    const r = await validate('config/examples/city.yaml', 'config/examples/hub.yaml', 'config/examples/gateways/gw-xh-01.yaml', 'config/examples/gateways/gw-gs-01.yaml');
+    const r = await validate(
+      'config/examples/city.yaml',
+      'config/examples/hub.yaml',
+      'config/examples/gateways/gw-xh-01.yaml',
+      'config/examples/gateways/gw-gs-01.yaml',
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('config/examples/hub.yaml: ok (hub config)');
@@ -54,8 +62,12 @@ describe('citygrid config validate', () => {
     expect(r.err).toContain('3 problems');
     expect(lines).toHaveLength(3);
     expect(lines.find((l) => l.includes('hub.url'))).toMatch(/gw-bad\.yaml:3: hub\.url: an MQTT URL/);
-    expect(lines.find((l) => l.includes('devices[0].kind'))).toMatch(/gw-bad\.yaml:7: devices\[0\]\.kind: expected one of .*"vehicle"/);
-    expect(lines.find((l) => l.includes('devices[0].transport'))).toMatch(/gw-bad\.yaml:9: devices\[0\]\.transport: unknown key "baudRat"/);
+    expect(lines.find((l) => l.includes('devices[0].kind'))).toMatch(
+      /gw-bad\.yaml:7: devices\[0\]\.kind: expected one of .*"vehicle"/,
+    );
+    expect(lines.find((l) => l.includes('devices[0].transport'))).toMatch(
+      /gw-bad\.yaml:9: devices\[0\]\.transport: unknown key "baudRat"/,
+    );
   }, 30_000);
 
   it('reports cross-reference mistakes in a city config', async () => {
@@ -81,7 +93,10 @@ describe('citygrid config validate', () => {
 
   it('names a missing environment variable and the path that needs it', async () => {
     const file = path.join(dir, 'gw-env.yaml');
-    writeFileSync(file, 'gateway: { id: g1, district: d1 }\nhub: { url: "mqtt://127.0.0.1:1883", password: "${CG_TEST_SURELY_UNSET}" }\n');
+    writeFileSync(
+      file,
+      'gateway: { id: g1, district: d1 }\nhub: { url: "mqtt://127.0.0.1:1883", password: "${CG_TEST_SURELY_UNSET}" }\n',
+    );
     const r = await validate(file);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/gw-env\.yaml:2: hub\.password: environment variable CG_TEST_SURELY_UNSET is not set/);

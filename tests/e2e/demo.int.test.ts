@@ -2,8 +2,7 @@
  * `citygrid demo` as a user runs it: one command, embedded defaults, a moving truck on
  * /api/stream, Ctrl-C leaves no child process behind.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,7 +42,11 @@ interface StreamReading {
 }
 
 /** Reads `/api/stream` until `enough` says stop; returns the readings seen. */
-async function readStream(url: string, enough: (r: StreamReading[]) => boolean, timeoutMs: number): Promise<StreamReading[]> {
+async function readStream(
+  url: string,
+  enough: (r: StreamReading[]) => boolean,
+  timeoutMs: number,
+): Promise<StreamReading[]> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   const seen: StreamReading[] = [];

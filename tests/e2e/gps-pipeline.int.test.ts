@@ -34,14 +34,18 @@ let writtenAtStart: number;
 
 async function influxQuery(q: string): Promise<{ columns: string[]; values: unknown[][] } | undefined> {
   const url = `${influxUrl}/query?db=${database}&epoch=ms&q=${encodeURIComponent(q)}`;
-  const body = (await (await fetch(url)).json()) as { results: { series?: { columns: string[]; values: unknown[][] }[] }[] };
+  const body = (await (await fetch(url)).json()) as {
+    results: { series?: { columns: string[]; values: unknown[][] }[] }[];
+  };
   return body.results[0]?.series?.[0];
 }
 
 /** influxd's own count of points accepted over HTTP, over every write (overwrites included). */
 async function pointsWrittenOK(): Promise<number> {
-  const url = `${influxUrl}/query?q=${encodeURIComponent('SHOW STATS FOR \'httpd\'')}`;
-  const body = (await (await fetch(url)).json()) as { results: { series?: { columns: string[]; values: number[][] }[] }[] };
+  const url = `${influxUrl}/query?q=${encodeURIComponent("SHOW STATS FOR 'httpd'")}`;
+  const body = (await (await fetch(url)).json()) as {
+    results: { series?: { columns: string[]; values: number[][] }[] }[];
+  };
   const s = body.results[0]?.series?.[0];
   if (!s) return 0;
   return Number(s.values[0]?.[s.columns.indexOf('pointsWrittenOK')] ?? 0);
@@ -98,9 +102,12 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  sim = startCli(['sim', 'gps', '--city', path.join(dir, 'city.yaml'), '--route', 'route-xh-beishan', '--out', pty.a, '--loop'], {
-    logFile: path.join(dir, 'sim.log'),
-  });
+  sim = startCli(
+    ['sim', 'gps', '--city', path.join(dir, 'city.yaml'), '--route', 'route-xh-beishan', '--out', pty.a, '--loop'],
+    {
+      logFile: path.join(dir, 'sim.log'),
+    },
+  );
   writtenAtStart = await pointsWrittenOK();
   hub = startHub();
   await hub.waitFor(/Listening/);
@@ -118,12 +125,18 @@ afterAll(async () => {
 
 describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
   it('lands the truck positions in InfluxDB with the tags and the GPS timestamps', async () => {
-    const points = await eventually(async () => {
-      const p = await vehiclePoints();
-      return p.length >= 4 ? p : undefined;
-    }, 30_000, 'four vehicle points in InfluxDB');
+    const points = await eventually(
+      async () => {
+        const p = await vehiclePoints();
+        return p.length >= 4 ? p : undefined;
+      },
+      30_000,
+      'four vehicle points in InfluxDB',
+    );
 
-    const tags = await influxQuery(`SHOW TAG VALUES FROM vehicle WITH KEY IN ("district", "gateway", "device", "asset", "grid")`);
+    const tags = await influxQuery(
+      `SHOW TAG VALUES FROM vehicle WITH KEY IN ("district", "gateway", "device", "asset", "grid")`,
+    );
     const tagMap = Object.fromEntries((tags?.values ?? []).map((v) => [v[0], v[1]]));
     expect(tagMap).toMatchObject({ district: 'xihu', gateway: 'gw-xh-01', device: 'XH-GP001', asset: 'TRUCK-XH-01' });
     // The route starts in cell 330106001001 (北山街 1); the grid tag comes from point-in-polygon of the position.
@@ -147,25 +160,59 @@ describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
   }, 40_000);
 
   it('serves the same reading in /api/readings/latest', async () => {
-    const latest = await eventually(async () => {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/api/readings/latest?device=XH-GP001`);
-      const body = (await res.json()) as { device: string; ts: number; fields: Record<string, number>; gateway: string; district: string }[];
-      return body.find((r) => r.device === 'XH-GP001');
-    }, 20_000, 'latest reading of XH-GP001');
+    const latest = await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${httpPort}/api/readings/latest?device=XH-GP001`);
+        const body = (await res.json()) as {
+          device: string;
+          ts: number;
+          fields: Record<string, number>;
+          gateway: string;
+          district: string;
+        }[];
+        return body.find((r) => r.device === 'XH-GP001');
+      },
+      20_000,
+      'latest reading of XH-GP001',
+    );
     expect(latest).toMatchObject({ gateway: 'gw-xh-01', district: 'xihu', kind: 'vehicle' });
     // What the hub says is latest must be a point InfluxDB has, with the same time and position.
-    const inInflux = await eventually(async () => {
-      const s = await influxQuery(`SELECT lat, lon FROM vehicle WHERE device = 'XH-GP001' AND time = ${latest.ts}ms`);
-      return s?.values[0];
-    }, 10_000, 'the latest point in InfluxDB');
+    const inInflux = await eventually(
+      async () => {
+        const s = await influxQuery(`SELECT lat, lon FROM vehicle WHERE device = 'XH-GP001' AND time = ${latest.ts}ms`);
+        return s?.values[0];
+      },
+      10_000,
+      'the latest point in InfluxDB',
+    );
     expect(inInflux[1]).toBeCloseTo(latest.fields.lat as number, 7);
     expect(inInflux[2]).toBeCloseTo(latest.fields.lon as number, 7);
   }, 40_000);
 
   it('lets an integrator watch the telemetry with mosquitto_sub (a client we did not write)', async () => {
-    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-u', 'integrator', '-P', readerPassword, '-t', 'cg/v1/#', '-v', '-C', '3', '-W', '20'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const sub = spawn(
+      'mosquitto_sub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(mqttPort),
+        '-u',
+        'integrator',
+        '-P',
+        readerPassword,
+        '-t',
+        'cg/v1/#',
+        '-v',
+        '-C',
+        '3',
+        '-W',
+        '20',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     sub.stdout.on('data', (c: Buffer) => {
       out += c.toString();
@@ -177,7 +224,11 @@ describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
     expect(code, out).toBe(0);
     const telemetry = out.split('\n').find((l) => l.startsWith('cg/v1/xihu/gw-xh-01/telemetry '));
     expect(telemetry, out).toBeDefined();
-    const payload = JSON.parse(telemetry!.slice(telemetry!.indexOf(' ') + 1)) as { readings: { device: string }[]; bootId: string; seq: number };
+    const payload = JSON.parse(telemetry!.slice(telemetry!.indexOf(' ') + 1)) as {
+      readings: { device: string }[];
+      bootId: string;
+      seq: number;
+    };
     expect(payload.readings[0]?.device).toBe('XH-GP001');
     expect(typeof payload.seq).toBe('number');
   }, 30_000);
@@ -190,27 +241,38 @@ describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
     hub = startHub();
     await hub.waitFor(/Listening/);
     const resumeFrom = Date.now();
-    const after = await eventually(async () => {
-      const p = await vehiclePoints();
-      // readings of the outage (~4) plus fresh ones
-      return p.length >= countBefore + 8 && p.at(-1)!.time > resumeFrom - 1000 ? p : undefined;
-    }, 40_000, 'delivery to resume after the hub restart');
+    const after = await eventually(
+      async () => {
+        const p = await vehiclePoints();
+        // readings of the outage (~4) plus fresh ones
+        return p.length >= countBefore + 8 && p.at(-1)!.time > resumeFrom - 1000 ? p : undefined;
+      },
+      40_000,
+      'delivery to resume after the hub restart',
+    );
 
     // Nothing lost: one point per GPS second from the first to the last, no holes across the outage.
     for (let i = 1; i < after.length; i++) {
-      expect(after[i]!.time - after[i - 1]!.time, `hole after ${new Date(after[i - 1]!.time).toISOString()}`).toBeLessThanOrEqual(1500);
+      expect(
+        after[i]!.time - after[i - 1]!.time,
+        `hole after ${new Date(after[i - 1]!.time).toISOString()}`,
+      ).toBeLessThanOrEqual(1500);
     }
     expect(edge.child.exitCode).toBeNull();
 
     // Nothing twice: with the truck stopped and the pipeline drained, every point influxd accepted
     // over this whole file is a distinct point of the series (a re-written point would count twice).
     await sim.stop();
-    const settled = await eventually(async () => {
-      const a = (await vehiclePoints()).length;
-      await new Promise((r) => setTimeout(r, 1500));
-      const b = (await vehiclePoints()).length;
-      return a === b ? b : undefined;
-    }, 20_000, 'the pipeline to drain');
+    const settled = await eventually(
+      async () => {
+        const a = (await vehiclePoints()).length;
+        await new Promise((r) => setTimeout(r, 1500));
+        const b = (await vehiclePoints()).length;
+        return a === b ? b : undefined;
+      },
+      20_000,
+      'the pipeline to drain',
+    );
     expect((await pointsWrittenOK()) - writtenAtStart).toBe(settled);
   }, 90_000);
 });

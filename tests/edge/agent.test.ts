@@ -80,7 +80,7 @@ describe('Agent', () => {
   });
 
   it('retries a retryable StartupError with backoff, reporting offline once and online on recovery', async () => {
-    const { agent, deps, events, metrics, until } = setup([device('D1', { failStarts: 3, retryable: true })]);
+    const { agent, events, metrics, until } = setup([device('D1', { failStarts: 3, retryable: true })]);
     agent.start();
     await until('online', () => agent.onlineCount() === 1);
     expect(

@@ -59,11 +59,16 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; logFil
           const line = text.split('\n').find((l) => re.test(l));
           if (line !== undefined) return finish(() => resolve(line));
           if (child.exitCode !== null || child.signalCode !== null) {
-            return finish(() => reject(new Error(`citygrid ${args[0]} exited before printing ${re}:\n${text.slice(-3000)}`)));
+            return finish(() =>
+              reject(new Error(`citygrid ${args[0]} exited before printing ${re}:\n${text.slice(-3000)}`)),
+            );
           }
         };
         const timer = setTimeout(
-          () => finish(() => reject(new Error(`timeout waiting for ${re} from citygrid ${args[0]}:\n${text.slice(-3000)}`))),
+          () =>
+            finish(() =>
+              reject(new Error(`timeout waiting for ${re} from citygrid ${args[0]}:\n${text.slice(-3000)}`)),
+            ),
           timeoutMs,
         );
         const finish = (fn: () => void) => {
@@ -89,7 +94,11 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; logFil
 }
 
 /** Polls `fn` until it returns a value that is not undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -99,7 +108,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -9,9 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nmeaGps, nmeaGpsOptionsSchema } from '../../../drivers/nmea-gps/definition.js';
 import type { DriverInstance } from '../../../drivers/sdk/driver.js';
 import { createTransport } from '../../../drivers/transports/index.js';
+import { openPtyPair, type PtyPair } from '../../../simulators/common/pty.js';
 import { distanceM, parsePath } from '../../../simulators/gps/route.js';
 import { type GpsSimulator, startGpsSimulator } from '../../../simulators/gps/simulator.js';
-import { openPtyPair, type PtyPair } from '../../../simulators/common/pty.js';
 import { recordingContext } from '../recording-context.js';
 
 // route-xh-beishan of config/examples/city.yaml
