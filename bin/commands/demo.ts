@@ -5,6 +5,7 @@
  * edge reads. Without socat the simulator serves the sentences over loopback TCP instead, as a
  * serial device server would. Everything runs in this process except socat, whose PIDs we own.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { openPtyPair, type PtyPair, whichSync } from '../../simulators/common/pt
 import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.js';
 import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
+import { untilStopSignal } from '../lib/signals.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLES = path.join(ROOT, 'config/examples');
@@ -157,15 +159,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await untilStopSignal();
   console.log('Stopping…');
   await stopAll();
   console.log('Stopped.');

@@ -3,6 +3,7 @@ import { createTransport, driverOptionsValidator, registry } from '../../drivers
 import { ConfigError, describeError } from '../../drivers/sdk/errors.js';
 import { createLogger } from '../../drivers/sdk/log.js';
 import { startEdge } from '../../edge/src/main.js';
+import { untilStopSignal } from '../lib/signals.js';
 
 function argValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -35,10 +36,7 @@ export async function run(args: string[]): Promise<number> {
     process.exit(1);
   });
   const edge = await startEdge(loaded, { registry, createTransport, logger });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await untilStopSignal();
   logger.info({ signal }, 'Stopping');
   await edge.stop();
   return 0;

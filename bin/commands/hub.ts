@@ -5,6 +5,7 @@ import { hubConfigSchema } from '../../config/schema/hub.js';
 import { ConfigError, describeError } from '../../drivers/sdk/errors.js';
 import { createLogger, type LogLevel } from '../../drivers/sdk/log.js';
 import { startHub } from '../../hub/src/main.js';
+import { untilStopSignal } from '../lib/signals.js';
 
 const USAGE = `usage: citygrid hub --config <hub.yaml> [--mqtt-port N] [--http-port N]
        citygrid hub --bench-env        (benchmark harness: BENCH_MQTT_URL, BENCH_INFLUX_URL, BENCH_DB, BENCH_DIR)`;
@@ -85,10 +86,7 @@ export async function run(args: string[]): Promise<number> {
     logger.error({ err: describeError(err) }, 'Hub failed to start');
     return 1;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await untilStopSignal();
   logger.info({ signal }, 'Stopping');
   await hub.stop();
   return 0;

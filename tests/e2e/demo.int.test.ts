@@ -94,7 +94,7 @@ describe('citygrid demo', () => {
       const password = /user "integrator", password "([^"]+)"/.exec(demo.output())?.[1];
       expect(password).toBeTruthy();
 
-      // A truck "moves" when one device shows two different positions.
+      // Both trucks "move": each device shows at least two different positions.
       const moved = (rs: StreamReading[]) => {
         const byDevice = new Map<string, Set<string>>();
         for (const r of rs) {
@@ -102,7 +102,7 @@ describe('citygrid demo', () => {
           set.add(`${r.fields.lat},${r.fields.lon}`);
           byDevice.set(r.device, set);
         }
-        return [...byDevice.values()].some((s) => s.size >= 2);
+        return byDevice.size === 2 && [...byDevice.values()].every((s) => s.size >= 2);
       };
       const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, moved, 30_000);
       expect(moved(readings)).toBe(true);

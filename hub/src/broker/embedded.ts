@@ -3,10 +3,11 @@
  * of DESIGN §4.2. The hub itself subscribes and publishes in-process (broker.subscribe /
  * broker.publish), which bypasses authenticate and the ACL hooks: it needs no account.
  */
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import { listen } from '../listen.js';
 import { type AccountBook, authenticateAccount } from './accounts.js';
 import { type AclDecision, decideOrphanWill, decidePublish, decideSubscribe, type Principal } from './acl.js';
 import { settleOnce } from './hooks.js';
@@ -138,16 +139,8 @@ export async function startEmbeddedBroker(
   );
 
   const server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `mqtt://${host}:${address.port}`;
+  const address = await listen(server, opts.port, opts.host);
+  const url = `mqtt://${address.host}:${address.port}`;
   let closed = false;
 
   return {

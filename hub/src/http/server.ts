@@ -11,10 +11,10 @@
  * Errors are JSON `{ error, message }` with the matching status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { GatewayRegistry } from '../ingest/gateways.js';
+import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
 
@@ -105,15 +105,8 @@ export async function startHttpApi(opts: { host: string; port: number }, deps: H
     }
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const address = await listen(server, opts.port, opts.host);
+  const host = address.host;
   let closed = false;
   return {
     url: `http://${host}:${address.port}`,

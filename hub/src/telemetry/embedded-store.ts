@@ -17,7 +17,7 @@ import Database from 'libsql';
 import { StartupError } from '../../../drivers/sdk/errors.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
 import { seriesKey } from './point-mapping.js';
-import type { TelemetryPoint, TelemetryStore } from './types.js';
+import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
 /** File name of the store inside the hub's data dir. */
 export const EMBEDDED_STORE_FILE = 'telemetry.db';
@@ -87,13 +87,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
    * Points of one device and measurement with since <= ts < until, oldest first. With `limit`,
    * the most recent `limit` of them (still oldest first), which is what a chart wants.
    */
-  async query(q: {
-    measurement: string;
-    device: string;
-    since: number;
-    until?: number;
-    limit?: number;
-  }): Promise<TelemetryPoint[]> {
+  async query(q: TelemetryQuery): Promise<TelemetryPoint[]> {
     const db = this.requireDb();
     const until = q.until ?? Number.MAX_SAFE_INTEGER;
     const limit = q.limit ?? -1;

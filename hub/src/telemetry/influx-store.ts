@@ -25,7 +25,7 @@ import { describeError, StartupError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { Counter, MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
-import type { TelemetryPoint, TelemetryStore } from './types.js';
+import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
 export interface InfluxStoreOptions {
   /** Base URL, e.g. http://127.0.0.1:8086 (a path prefix is kept). */
@@ -198,13 +198,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
    * Points of one device and measurement with since <= ts < until, oldest first. With `limit`,
    * the most recent `limit` of them (still oldest first).
    */
-  async query(q: {
-    measurement: string;
-    device: string;
-    since: number;
-    until?: number;
-    limit?: number;
-  }): Promise<TelemetryPoint[]> {
+  async query(q: TelemetryQuery): Promise<TelemetryPoint[]> {
     const esc = Influx.escape;
     const from = this.opts.retentionPolicy
       ? `${esc.quoted(this.opts.retentionPolicy)}.${esc.quoted(q.measurement)}`

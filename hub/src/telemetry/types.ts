@@ -14,6 +14,15 @@ export interface TelemetryPoint {
   ts: number;
 }
 
+/** One device's series over a time range: `since <= ts < until`, oldest first; `limit` keeps the newest. */
+export interface TelemetryQuery {
+  measurement: string;
+  device: string;
+  since: number;
+  until?: number;
+  limit?: number;
+}
+
 /** A store that can make points durable. Implementations: InfluxDB 1.x, embedded (libsql in the data dir). */
 export interface TelemetryStore {
   /** `influx` or `embedded`; shown at start-up and on /healthz. */
@@ -27,13 +36,7 @@ export interface TelemetryStore {
    */
   write(points: readonly TelemetryPoint[]): Promise<void>;
   /** Last-hours series of one device, for charts and tests. */
-  query(q: {
-    measurement: string;
-    device: string;
-    since: number;
-    until?: number;
-    limit?: number;
-  }): Promise<TelemetryPoint[]>;
+  query(q: TelemetryQuery): Promise<TelemetryPoint[]>;
   close(): Promise<void>;
 }
 
