@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args
     load: () => import('./commands/demo.js'),
   },
   config: { summary: 'config validate <file>... | schema [--write]', load: () => import('./commands/config.js') },
+  docs: {
+    summary: 'docs --write | --check             regenerate the reference sections of README.md',
+    load: () => import('./commands/docs.js'),
+  },
   'hash-password': {
     summary: 'hash-password < password         print the scrypt hash for passwordHash: in the hub config',
     load: () => import('./commands/hash-password.js'),

@@ -86,7 +86,8 @@ export const cityConfigSchema = z
         name: z.string().describe('Display name.'),
         timezone: z.string().default('Asia/Shanghai').describe('IANA time zone of the city. Default Asia/Shanghai.'),
       })
-      .strict(),
+      .strict()
+      .describe('The city: id, display name, time zone.'),
     districts: z.array(district).min(1).describe('Districts of the city.'),
     gridCells: z.array(gridCell).default([]).describe('Unit grid cells.'),
     assets: z.array(asset).default([]).describe('Managed objects (components) that devices are mounted on.'),

@@ -57,7 +57,8 @@ export const gatewayConfigSchema = z
         id: idSchema.describe('Gateway id; MQTT username and topic segment.'),
         district: idSchema.describe('District the gateway serves; topic segment.'),
       })
-      .strict(),
+      .strict()
+      .describe('Who this gateway is: its id and district (the MQTT topic prefix cg/v1/<district>/<id>/).'),
     hub: z
       .object({
         url: z
@@ -68,7 +69,8 @@ export const gatewayConfigSchema = z
         keepalive: z.number().int().positive().default(30).describe('MQTT keepalive, seconds. Default 30.'),
         reconnectPeriod: duration('Wait between reconnect attempts. Default 1s.').prefault('1s'),
       })
-      .strict(),
+      .strict()
+      .describe('How to reach the hub broker.'),
     dataDir: z
       .string()
       .default('./var/edge')
@@ -86,7 +88,8 @@ export const gatewayConfigSchema = z
         maxDelay: duration('How long a reading may wait for its batch to fill. Default 200ms.').prefault('200ms'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('How readings are grouped into telemetry messages.'),
     delivery: z
       .object({
         resendAfter: duration('Resend messages the hub has not acknowledged after this long. Default 10s.').prefault(
@@ -108,7 +111,8 @@ export const gatewayConfigSchema = z
           ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Delivery to the hub: resends, in-flight window, outbox bound.'),
     http: z
       .object({
         host: z.string().default('127.0.0.1').describe('Bind address of the health endpoint. Default 127.0.0.1.'),
@@ -121,7 +125,8 @@ export const gatewayConfigSchema = z
           .describe('Port of /healthz and /metrics; 0 = off. Default 0.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Local health endpoint of the agent (/healthz, /metrics).'),
     devices: z.array(deviceConfigSchema).default([]).describe('Field devices this gateway reads.'),
   })
   .strict()

@@ -93,14 +93,16 @@ export const hubConfigSchema = z
         port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port; 0 picks a free one. Default 8080.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The HTTP API (/api/..., /metrics, /healthz) and console.'),
     accounts: z
       .object({
         gateways: z.array(gatewayAccount).default([]).describe('One MQTT account per gateway.'),
         readers: z.array(readerAccount).default([]).describe('Read-only MQTT accounts for integrators.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('MQTT accounts of the embedded broker.'),
     telemetry: z
       .object({
         influx: influx
@@ -108,7 +110,8 @@ export const hubConfigSchema = z
           .describe('Write telemetry to InfluxDB 1.x. When omitted, the embedded store in dataDir is used.'),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('Where telemetry is stored.'),
   })
   .strict();
 
