@@ -24,7 +24,8 @@ describe('README', () => {
     for (const part of ['hub', 'edge', 'drivers']) {
       for (const file of sources(path.join(ROOT, part))) {
         const text = readFileSync(file, 'utf8');
-        for (const m of text.matchAll(/\.(?:counter|gauge)\(\s*'(citygrid_[a-z0-9_]+)'/g)) registered.add(m[1] as string);
+        for (const m of text.matchAll(/\.(?:counter|gauge)\(\s*'(citygrid_[a-z0-9_]+)'/g))
+          registered.add(m[1] as string);
       }
     }
     const documented = new Set(metricsFound(ROOT).map((m) => m.name));
