@@ -98,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
     const hubLoaded = loadHubConfig(path.join(EXAMPLES, 'hub.yaml'), { env });
     const city = hubLoaded.city;
 
-    const hub = await startHub(hubLoaded, { logger: logger.child({ component: 'hub' }) });
+    const hub = await startHub(hubLoaded, { logger });
     cleanups.push(() => hub.stop());
 
     const ptys: PtyPair[] = [];
@@ -136,7 +136,7 @@ export async function run(args: string[]): Promise<number> {
       const edge = await startEdge(loaded, {
         registry,
         createTransport,
-        logger: logger.child({ component: 'edge', gateway: loaded.gateway.gateway.id }),
+        logger: logger.child({ gateway: loaded.gateway.gateway.id }),
       });
       cleanups.push(() => edge.stop());
     }

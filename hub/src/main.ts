@@ -162,6 +162,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         latest,
         sse,
         metrics,
+        city,
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

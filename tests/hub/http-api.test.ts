@@ -9,6 +9,32 @@ import { LatestValueCache } from '../../hub/src/live/latest-cache.js';
 import { SseFeed } from '../../hub/src/live/sse.js';
 
 const city = { gateways: [{ id: 'gw-xh-01', district: 'xihu', name: '西湖' }] };
+const geometry = {
+  city: { id: 'hz', name: 'HZ', timezone: 'Asia/Shanghai' },
+  districts: [
+    {
+      id: 'xihu',
+      name: '西湖区',
+      adminCode: '330106',
+      boundary: [
+        [120.08, 30.22],
+        [120.16, 30.22],
+        [120.16, 30.3],
+      ] as [number, number][],
+    },
+  ],
+  gridCells: [],
+  assets: [
+    {
+      id: 'BR-1',
+      name: '西湖大桥',
+      kind: 'bridge' as const,
+      district: 'xihu',
+      location: [120.1, 30.25] as [number, number],
+    },
+  ],
+  routes: [],
+};
 
 function reading(device: string, ts: number, district = 'xihu'): LiveReading {
   return {
@@ -35,7 +61,15 @@ describe('HTTP API', () => {
     const sse = new SseFeed(bus, latest, silentLogger(), metrics, { heartbeatMs: 50 });
     api = await startHttpApi(
       { host: '127.0.0.1', port: 0 },
-      { registry, latest, sse, metrics, log: silentLogger(), health: () => ({ ok: true, sink: { name: 'fake' } }) },
+      {
+        registry,
+        latest,
+        sse,
+        metrics,
+        city: geometry,
+        log: silentLogger(),
+        health: () => ({ ok: true, sink: { name: 'fake' } }),
+      },
     );
   });
 
@@ -47,6 +81,22 @@ describe('HTTP API', () => {
     const res = await fetch(`${api.url}${p}`);
     return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
   };
+
+  it('serves the city geometry for maps and a self-contained status page', async () => {
+    const city = await get('/api/city');
+    expect(city.status).toBe(200);
+    expect(JSON.parse(city.body)).toMatchObject({
+      districts: [{ id: 'xihu' }],
+      assets: [{ id: 'BR-1', location: [120.1, 30.25] }],
+    });
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/text\/html/);
+    expect(page.body).toContain("new EventSource('api/stream')");
+    expect(page.body).toContain("fetch('api/city')");
+    // Control-room networks are closed: the page must not pull anything from another origin.
+    expect(page.body).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+  });
 
   it('answers unknown routes and wrong methods with JSON errors', async () => {
     const missing = await get('/api/nope');

@@ -7,10 +7,14 @@
  *   GET /api/stream            Server-Sent Events of live readings, events, gateway changes
  *   GET /metrics               Prometheus text
  *   GET /healthz               broker and sink state (503 while the broker link is down)
+ *   GET /api/city              the city's geometry (districts, grid cells, assets, routes) for maps
+ *   GET /                      a live status page: map from the city geometry, gateways, latest readings
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CityConfig } from '../../../config/schema/city.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { GatewayRegistry } from '../ingest/gateways.js';
@@ -30,7 +34,12 @@ export interface HttpApiDeps {
   metrics: MetricsRegistry;
   health: () => HealthReport;
   log: Logger;
+  /** The city whose geometry /api/city serves. */
+  city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'>;
 }
+
+/** The status page, read once: a single self-contained file (no internet in control rooms). */
+const CONSOLE_HTML = readFileSync(new URL('./console/index.html', import.meta.url));
 
 export interface HttpApi {
   url: string;
@@ -56,6 +65,18 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
   const url = new URL(req.url ?? '/', 'http://hub');
   const route = url.pathname.replace(/\/+$/, '') || '/';
   const routes: Record<string, () => void> = {
+    '/': () => {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': CONSOLE_HTML.length,
+        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      });
+      res.end(req.method === 'HEAD' ? undefined : CONSOLE_HTML);
+    },
+    '/api/city': () => {
+      const { city, districts, gridCells, assets, routes: paths } = deps.city;
+      sendJson(res, 200, { city, districts, gridCells, assets, routes: paths });
+    },
     '/api/gateways': () => sendJson(res, 200, deps.registry.listGateways()),
     '/api/devices': () => sendJson(res, 200, deps.registry.listDevices()),
     '/api/readings/latest': () => {
