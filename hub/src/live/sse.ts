@@ -51,7 +51,11 @@ export class SseFeed {
     );
     metrics.gauge('citygrid_live_sse_clients', 'Connected SSE clients.', (g) => g.set({}, this.clients.size));
     this.unsubscribe.push(
-      bus.on('reading', (r) => this.broadcast('reading', readingJson(r))),
+      // Checked here, not only in broadcast(): building the JSON of every reading for nobody cost
+      // ~12 % of the hub's CPU in the ingest bench.
+      bus.on('reading', (r) => {
+        if (this.clients.size > 0) this.broadcast('reading', readingJson(r));
+      }),
       bus.on('event', (e) =>
         this.broadcast('event', { ...e.event, district: e.district, gateway: e.gateway, receivedAt: e.receivedAt }),
       ),

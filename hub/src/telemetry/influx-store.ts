@@ -21,10 +21,12 @@
  * - connection errors, timeouts, 5xx, auth errors: rejects; the writer retries the same points.
  */
 import Influx from 'influx';
+import { Pool } from 'influx/lib/src/pool.js';
 import { describeError, StartupError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { Counter, MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
+import { toLineProtocol } from './line-protocol.js';
 import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
 export interface InfluxStoreOptions {
@@ -80,6 +82,8 @@ const JS_TYPE_OF_INFLUX_TYPE: Record<string, string> = {
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly name = 'influx';
   private readonly influx: Influx.InfluxDB;
+  /** Writes go through the package's HTTP pool (same errors as writePoints) with our own serialiser. */
+  private readonly writePool: Pool;
   private readonly rejected: Counter;
 
   constructor(
@@ -88,15 +92,21 @@ export class InfluxTelemetryStore implements TelemetryStore {
     metrics: MetricsRegistry,
   ) {
     const url = new URL(opts.url);
+    const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    const port = Number(url.port || (protocol === 'https' ? 443 : 8086));
+    const prefix = url.pathname === '/' ? '' : url.pathname;
+    const pool = { maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000, backoff: NO_HOST_BACKOFF };
+    this.writePool = new Pool(pool);
+    this.writePool.addHost(`${protocol}://${url.hostname}:${port}${prefix}`);
     this.influx = new Influx.InfluxDB({
       host: url.hostname,
-      port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-      path: url.pathname === '/' ? undefined : url.pathname,
+      port,
+      protocol,
+      path: prefix || undefined,
       database: opts.database,
       username: opts.username,
       password: opts.password,
-      pool: { maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000, backoff: NO_HOST_BACKOFF },
+      pool,
     });
     this.rejected = metrics.counter(
       'citygrid_sink_points_rejected_total',
@@ -137,10 +147,13 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   private async writeChunk(points: readonly TelemetryPoint[], mayCreateDatabase: boolean): Promise<void> {
     try {
-      await this.influx.writePoints(
-        points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.ts })),
-        { database: this.opts.database, precision: 'ms', retentionPolicy: this.opts.retentionPolicy },
-      );
+      await this.writePool.discard({
+        method: 'POST',
+        path: '/write',
+        query: { db: this.opts.database, precision: 'ms', rp: this.opts.retentionPolicy },
+        body: toLineProtocol(points),
+        auth: this.opts.username === undefined ? undefined : `${this.opts.username}:${this.opts.password ?? ''}`,
+      });
       return;
     } catch (err) {
       const http = httpErrorOf(err);

@@ -1,0 +1,65 @@
+import Influx from 'influx';
+import { describe, expect, it } from 'vitest';
+import { toLineProtocol } from '../../../hub/src/telemetry/line-protocol.js';
+import type { TelemetryPoint } from '../../../hub/src/telemetry/types.js';
+
+/** What the `influx` package's writePoints would send for the same points (its serialiser, no HTTP). */
+function packageLines(points: TelemetryPoint[]): string[] {
+  const influx = new Influx.InfluxDB({ database: 'x' });
+  return points.map((p) => {
+    const parsed = influx.parsePoint(
+      { measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.ts },
+      { precision: 'ms' },
+    );
+    const tags = parsed.tagsNames.map((t) => `,${Influx.escape.tag(t)}=${Influx.escape.tag(p.tags[t] as string)}`);
+    const fields = parsed.fieldsPairs.map(([k, v]) => `${Influx.escape.tag(k)}=${v}`).join(',');
+    return `${parsed.measurement}${tags.join('')} ${fields} ${parsed.castedTimestamp}`;
+  });
+}
+
+/** Field order does not matter to InfluxDB: compare lines with their fields sorted. */
+function normalise(line: string): string {
+  const parts = line.split(/(?<!\\) /);
+  const fields = (parts[1] ?? '').split(/(?<!\\),/).sort();
+  return `${parts[0]} ${fields.join(',')} ${parts[2]}`;
+}
+
+describe('toLineProtocol', () => {
+  const points: TelemetryPoint[] = [
+    {
+      measurement: 'vehicle',
+      tags: { device: 'TRUCK-XH-01', district: 'xihu', gateway: 'gw-xh-01', grid: '330106001001' },
+      fields: { lat: 30.27, lon: 120.1, speed_kmh: 19, quality: 'good', moving: true },
+      ts: 1_710_491_445_000,
+    },
+    {
+      measurement: 'event',
+      tags: { device: 'a b', district: 'x,y', gateway: 'g=1', severity: 'info', type: 'device.offline' },
+      fields: { data: '{"why":"a\\"quote\\"and\\\\slash"}', count: 1 },
+      ts: 1_710_491_445_001,
+    },
+    {
+      measurement: 'water_meter',
+      tags: { device: 'WM-1', district: 'gongshu', gateway: 'gw-gs-01' },
+      fields: { volume_m3: 12345.678, 'odd key=1': -0.5, battery_low: false, quality: 'bad' },
+      ts: 1,
+    },
+  ];
+
+  it('writes what the influx package writes, one line per point', () => {
+    const ours = toLineProtocol(points).split('\n');
+    expect(ours).toHaveLength(points.length);
+    expect(ours.map(normalise)).toEqual(packageLines(points).map(normalise));
+  });
+
+  it('escapes what the line protocol needs escaped', () => {
+    const line = toLineProtocol([
+      { measurement: 'event', tags: { device: 'a b', gateway: 'g=1,2' }, fields: { text: 'say "hi" \\ ok' }, ts: 7 },
+    ]);
+    expect(line).toBe(String.raw`event,device=a\ b,gateway=g\=1\,2 text="say \"hi\" \\ ok" 7`);
+  });
+
+  it('is empty for no points', () => {
+    expect(toLineProtocol([])).toBe('');
+  });
+});
