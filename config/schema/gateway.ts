@@ -2,6 +2,29 @@ import { z } from 'zod';
 import { DEVICE_KINDS } from '../../drivers/sdk/reading.js';
 import { duration, idSchema, logLevel, secret } from './common.js';
 
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)$/;
+const SIZE_UNIT = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
+
+/** Parses "512MB", "64KiB", "2GB" or "1000B" into bytes; undefined when malformed. */
+export function parseByteSize(text: string): number | undefined {
+  const m = SIZE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_UNIT[m[2] as keyof typeof SIZE_UNIT]);
+}
+
+/** A size written as "512MB" / "64KiB" or as a number of bytes, parsed to bytes (at least 64 KiB). */
+const byteSize = (description: string) =>
+  z
+    .union([
+      z.number().int(),
+      z
+        .string()
+        .regex(SIZE, 'a size such as "512MB", "64KiB", "2GB"')
+        .transform((s) => parseByteSize(s) as number),
+    ])
+    .pipe(z.number().int().min(65_536, 'at least 64KiB'))
+    .describe(description);
+
 const serialTransport = z
   .object({
     type: z.literal('serial').describe('Serial line (RS-232 / RS-485 / USB serial / pty).'),
@@ -84,12 +107,15 @@ export const gatewayConfigSchema = z
           .min(1)
           .max(10_000)
           .default(500)
-          .describe('Readings per telemetry message at most. Default 500.'),
-        maxDelay: duration('How long a reading may wait for its batch to fill. Default 200ms.').prefault('200ms'),
+          .describe(
+            'Readings (or events) per uplink message at most; backlog replayed after an outage goes in messages of this size. Default 500.',
+          ),
+        maxDelay: duration(
+          'How long a live reading may wait in the outbox for others to share its message. Default 200ms.',
+        ).prefault('200ms'),
       })
       .strict()
-      .prefault({})
-      .describe('How readings are grouped into telemetry messages.'),
+      .prefault({}),
     delivery: z
       .object({
         resendAfter: duration('Resend messages the hub has not acknowledged after this long. Default 10s.').prefault(
@@ -101,18 +127,31 @@ export const gatewayConfigSchema = z
           .min(1)
           .default(200)
           .describe('Unacknowledged messages on the wire at most. Default 200.'),
-        maxQueued: z
+        liveReserve: z
           .number()
           .int()
-          .min(100)
-          .default(1_000_000)
+          .min(0)
+          .default(20)
           .describe(
-            'Messages held for the hub at most (memory outbox). Beyond it the oldest telemetry is dropped and counted. Default 1000000.',
+            'In-flight slots the backlog replay leaves free for live readings and events, so live data is not stuck behind an outage backlog (at least one slot stays for the backlog). Default 20.',
           ),
+        quota: byteSize(
+          'Disk the outbox (outbox.db in dataDir) may use for readings and events not yet acknowledged by the hub, e.g. "512MB", "2GB" or a number of bytes. Near it the oldest telemetry is compacted (per device and field: min, max, mean, last, count per window), and only dropped when compaction cannot make room; events go last. Default 512MB.',
+        ).prefault('512MB'),
+        compactWindows: z
+          .array(duration('A compaction window.'))
+          .min(1)
+          .prefault(['1m', '15m', '1h'])
+          .transform((list) => [...list].sort((a, b) => a - b))
+          .describe(
+            'Windows of the compaction steps, finest first: the oldest telemetry is summarised per window of the first size, then coarsened to the next. Default ["1m", "15m", "1h"].',
+          ),
+        commitInterval: duration(
+          'Group commit: readings and events are written to disk (fsync) together at most this long after they arrive; only then are they taken. Default 5ms.',
+        ).prefault('5ms'),
       })
       .strict()
-      .prefault({})
-      .describe('Delivery to the hub: resends, in-flight window, outbox bound.'),
+      .prefault({}),
     http: z
       .object({
         host: z.string().default('127.0.0.1').describe('Bind address of the health endpoint. Default 127.0.0.1.'),

@@ -13,7 +13,12 @@ export interface EdgeStatus {
   connected: boolean;
   devices: number;
   devicesOnline: number;
+  /** Readings and events taken and not acknowledged by the hub. */
   outboxDepth: number;
+  /** Composed messages not acknowledged. */
+  outboxMessages: number;
+  /** Readings taken while the link was down and not sent yet. */
+  outboxBacklog: number;
   outboxBytes: number;
   inFlight: number;
   /** ms the oldest unacknowledged message has waited; 0 when none. */

@@ -1,17 +1,19 @@
 /**
- * Composition root of the edge agent: wires devices -> agent -> batcher -> outbox -> uplink, and
- * the optional health endpoint. The driver registry and the transport factory are injected, so
+ * Composition root of the edge agent: wires devices -> agent -> durable outbox -> uplink, and
+ * the optional health endpoint. Every reading and event goes straight into the outbox, which
+ * writes it to disk within `delivery.commitInterval`; the uplink composes messages from there. The driver registry and the transport factory are injected, so
  * tests run the real agent with a test driver over an in-memory transport.
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { LoadedGatewayConfig } from '../../config/load.js';
 import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } from './agent.js';
-import { Batcher } from './batcher.js';
+import { DiskOutbox, OUTBOX_FILE } from './disk-outbox.js';
 import { type EdgeStatus, type HealthServer, startHealthServer } from './health.js';
-import { MemoryOutbox, newBootId, type Outbox } from './outbox.js';
+import { newBootId, type Outbox } from './outbox.js';
 import { Uplink } from './uplink.js';
 
 export interface EdgeDeps {
@@ -23,6 +25,8 @@ export interface EdgeDeps {
   retry?: RetryPolicy;
   /** How long stop() waits for the hub to acknowledge what is still queued. Default 2000 ms. */
   drainTimeout?: number;
+  /** Tests: SQLite reports a full disk beyond this many pages. */
+  outboxMaxPages?: number;
 }
 
 export interface EdgeHandle {
@@ -31,7 +35,7 @@ export interface EdgeHandle {
   /** Health endpoint URL, when `http.port` is not 0. */
   readonly healthUrl: string | undefined;
   status(): EdgeStatus;
-  /** Stops drivers, flushes batches into the outbox, waits briefly for hub acks, publishes offline, ends MQTT. */
+  /** Stops drivers, commits the outbox, waits briefly for hub acks, publishes offline, ends MQTT. */
   stop(): Promise<void>;
 }
 
@@ -51,12 +55,18 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
   const bootId = newBootId(clock);
   const address = { district: cfg.gateway.district, gateway: cfg.gateway.id };
 
-  const outbox: Outbox = new MemoryOutbox({
+  const outbox: Outbox = DiskOutbox.open({
+    file: path.join(loaded.dataDir, OUTBOX_FILE),
     bootId,
-    maxQueued: cfg.delivery.maxQueued,
     clock,
     log: log.child({ component: 'edge.outbox' }),
     metrics,
+    maxReadings: cfg.batch.maxReadings,
+    maxDelay: cfg.batch.maxDelay,
+    quota: cfg.delivery.quota,
+    compactWindows: cfg.delivery.compactWindows,
+    commitInterval: cfg.delivery.commitInterval,
+    ...(deps.outboxMaxPages ? { maxPages: deps.outboxMaxPages } : {}),
   });
   // Declared before use in the closures below; assigned right after.
   let agent: Agent | undefined;
@@ -68,6 +78,7 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     reconnectPeriod: cfg.hub.reconnectPeriod,
     resendAfter: cfg.delivery.resendAfter,
     maxInFlight: cfg.delivery.maxInFlight,
+    liveReserve: cfg.delivery.liveReserve,
     version: packageVersion(),
     outbox,
     inventory: () => agent?.inventory() ?? [],
@@ -75,20 +86,11 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     log: log.child({ component: 'edge.uplink' }),
     metrics,
   });
-  const batcher = new Batcher(cfg.batch, {
-    telemetry: (readings) => {
-      outbox.append('telemetry', { readings });
-      uplink.notify();
-    },
-    events: (events) => {
-      outbox.append('event', { events });
-      uplink.notify();
-    },
-  });
+  outbox.onChange(() => uplink.notify());
   agent = new Agent(cfg.devices, {
     registry: deps.registry,
     createTransport: deps.createTransport,
-    sink: { reading: (r) => batcher.addReading(r), event: (e) => batcher.addEvent(e) },
+    sink: { reading: (r) => outbox.addReading(r), event: (e) => outbox.addEvent(e) },
     log: log.child({ component: 'edge.agent' }),
     clock,
     metrics,
@@ -97,13 +99,21 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
   });
   const running = agent;
 
-  metrics.gauge('citygrid_edge_outbox_depth', 'Messages waiting for the hub ack.', (g) => g.set({}, outbox.size()));
-  metrics.gauge('citygrid_edge_outbox_bytes', 'Payload bytes waiting for the hub ack.', (g) =>
-    g.set({}, outbox.bytes()),
+  metrics.gauge('citygrid_edge_outbox_depth', 'Readings and events taken and not yet acknowledged by the hub.', (g) =>
+    g.set({}, outbox.stats().items),
+  );
+  metrics.gauge('citygrid_edge_outbox_messages', 'Composed messages waiting for the hub ack.', (g) =>
+    g.set({}, outbox.stats().messages),
+  );
+  metrics.gauge('citygrid_edge_outbox_backlog', 'Readings taken while the link was down, not yet sent.', (g) =>
+    g.set({}, outbox.stats().backlog),
+  );
+  metrics.gauge('citygrid_edge_outbox_bytes', 'Bytes the outbox holds, counted against delivery.quota.', (g) =>
+    g.set({}, outbox.stats().bytes),
   );
   metrics.gauge(
     'citygrid_edge_oldest_unacked_age_seconds',
-    'Age of the oldest message not acknowledged by the hub.',
+    'Age of the oldest reading or event not acknowledged by the hub.',
     (g) => g.set({}, uplink.oldestUnackedAge() / 1000),
   );
 
@@ -113,8 +123,10 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     connected: uplink.connected,
     devices: cfg.devices.length,
     devicesOnline: running.onlineCount(),
-    outboxDepth: outbox.size(),
-    outboxBytes: outbox.bytes(),
+    outboxDepth: outbox.stats().items,
+    outboxMessages: outbox.stats().messages,
+    outboxBacklog: outbox.stats().backlog,
+    outboxBytes: outbox.stats().bytes,
     inFlight: uplink.inFlightCount,
     oldestUnackedAgeMs: uplink.oldestUnackedAge(),
   });
@@ -137,10 +149,9 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     await running.stop();
-    batcher.flush();
-    uplink.notify();
+    outbox.commit();
     const drained = await uplink.drain(deps.drainTimeout ?? 2000);
-    if (!drained) log.warn({ pending: outbox.size() }, 'Stopping with messages the hub has not acknowledged');
+    if (!drained) log.warn({ ...outbox.stats() }, 'Stopping with readings the hub has not acknowledged (kept on disk)');
     await uplink.stop();
     await outbox.close();
     await health?.close();

@@ -1,181 +1,103 @@
 /**
- * The edge outbox: every uplink message waits here, numbered, until the hub acknowledges it end to
- * end (DESIGN §4.2). This file is the seam a disk-backed outbox will plug into: the agent and the
- * uplink only see the `Outbox` interface. `MemoryOutbox` keeps messages in memory, bounded by
- * `delivery.maxQueued`; beyond the bound it drops the oldest telemetry first and keeps events.
+ * The edge outbox seam (DESIGN §4.2): every Reading and Event is taken into the outbox, composed
+ * into numbered uplink messages, and kept until the HUB acknowledges it end to end. The uplink
+ * only sees this interface; `DiskOutbox` (disk-outbox.ts) is the implementation.
+ *
+ * Vocabulary:
+ * - an *item* is one Reading or Event; it is *taken* once it is on disk (group commit);
+ * - a *message* is a composed envelope body with its (bootId, seq); its composition is on disk
+ *   before it is sent, so a replay after a crash re-sends the same (bootId, seq) with the same
+ *   content and the hub's dedup recognises it;
+ * - the *live* lane holds telemetry taken since the link last came up; the *backlog* lane holds
+ *   what was taken before (an outage, a restart). Events have their own lane and go first.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../drivers/sdk/clock.js';
-import type { Logger } from '../../drivers/sdk/log.js';
-import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
 
 /** Uplink channels that go through the outbox (state and cmd-result do not: they are not sequenced). */
-export type OutboxChannel = 'telemetry' | 'event' | 'media';
+export type OutboxChannel = 'telemetry' | 'event';
+
+export type OutboxLane = 'event' | 'live' | 'backlog';
 
 export interface OutboxMessage {
-  /** Boot the message was produced in; a disk outbox may replay messages of an earlier boot. */
+  /** Row id: composition order over all boots. */
+  readonly id: number;
+  /** Boot the message was composed in; messages of an earlier boot are replayed under it. */
   readonly bootId: string;
-  /** Position in the boot's single sequence space (telemetry, events and media together), from 0. */
+  /** Position in the boot's single sequence space (telemetry and events together), from 0. */
   readonly seq: number;
   readonly channel: OutboxChannel;
-  /** Body of the envelope without its header: `{ readings }`, `{ events }` or media metadata. */
-  readonly payload: Readonly<Record<string, unknown>>;
-  /** Size of the JSON-encoded payload, for the byte gauge. */
+  readonly lane: OutboxLane;
+  /** Readings or events it carries. */
+  readonly count: number;
+  /** Size of the body (a JSON array). */
   readonly bytes: number;
-  /** ms since epoch, gateway clock, when the message entered the outbox. */
-  readonly createdAt: number;
+  /** Gateway clock, ms, when its oldest item was taken. */
+  readonly takenAt: number;
+}
+
+/** How many new messages of each lane the uplink has room for. */
+export interface ComposePlan {
+  /** Free in-flight slots in total. */
+  slots: number;
+  /** Of those, how many backlog messages at most. */
+  backlogSlots: number;
+  /** Compose the live lane even when its batch is neither full nor due (stopping). */
+  flushLive?: boolean;
+}
+
+export interface OutboxStats {
+  /** Readings and events held (taken and not acknowledged), composed or not. */
+  items: number;
+  /** Messages composed and not acknowledged. */
+  messages: number;
+  /** Bytes counted against the quota. */
+  bytes: number;
+  /** Telemetry waiting in the backlog lane / the live lane, events waiting to be composed. */
+  backlog: number;
+  live: number;
+  events: number;
 }
 
 export interface Outbox {
-  /** Boot id of this process: new messages get it, and only acks naming it count. */
+  /** Boot id of this process: new messages get it. */
   readonly bootId: string;
-  /** Stores a message and assigns the next seq of the current boot. */
-  append(channel: OutboxChannel, payload: Record<string, unknown>): OutboxMessage;
-  /** Messages still held, in seq order, starting at `fromSeq` (inclusive) when given. */
-  pending(fromSeq?: number): Iterable<OutboxMessage>;
-  /** The message with this seq, if still held. */
-  get(seq: number): OutboxMessage | undefined;
+  /** Takes a reading: it is on disk after the next group commit. */
+  addReading(reading: Reading): void;
+  addEvent(event: CityEvent): void;
+  /** Commits what was added now (normally done by the group-commit timer). */
+  commit(): void;
+  /** Calls `listener` after every commit that took items, and after quota work. */
+  onChange(listener: () => void): void;
+  /** Everything taken so far becomes backlog (the link just came up). */
+  markBacklog(): void;
+  /** Composes and persists new messages: events first, then live, then backlog telemetry. */
+  compose(plan: ComposePlan): OutboxMessage[];
+  /** When the live lane's oldest reading will have waited `maxDelay` (undefined: live lane empty). */
+  liveDueAt(): number | undefined;
+  /** Composed, unacknowledged messages in composition order (earlier boots first). */
+  unacked(): OutboxMessage[];
+  /** The JSON array a message carries, undefined once it is acknowledged. */
+  body(message: OutboxMessage): string | undefined;
+  /** True while messages of `bootId` are held (an ack naming it is meaningful). */
+  holdsBoot(bootId: string): boolean;
   /**
-   * The hub made everything up to `seq` (inclusive) of `bootId` durable: delete it. An ack naming
-   * another boot is ignored. Returns how many messages were deleted.
+   * The hub made everything up to `seq` (inclusive) of `bootId` durable: delete it.
+   * Returns the messages and items deleted.
    */
-  ack(bootId: string, seq: number): number;
-  /** Messages held. */
-  size(): number;
-  /** Payload bytes held. */
-  bytes(): number;
-  /** Lowest seq still held; when nothing is held, the seq the next message will get. */
-  firstUnacked(): number;
-  /** Creation time of the oldest message held, undefined when empty. */
-  oldestCreatedAt(): number | undefined;
+  ack(bootId: string, seq: number): { messages: number; items: number };
+  /** Lowest seq of `bootId` still held; for the current boot when nothing is held, the next seq. */
+  firstUnacked(bootId: string): number;
+  /** Turns recorded thinning into `outbox.loss` events (call when the link is up). Returns events added. */
+  reportLosses(): number;
+  stats(): OutboxStats;
+  /** Gateway-clock ms when the oldest held item was taken, undefined when empty. */
+  oldestTakenAt(): number | undefined;
   close(): Promise<void>;
 }
 
 /** Boot ids are time-ordered and unique enough across restarts of one gateway: `<base36 ms>-<12 hex>`. */
 export function newBootId(clock: Clock): string {
   return `${clock.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-}
-
-export interface MemoryOutboxOptions {
-  bootId: string;
-  /** Messages held at most; the oldest telemetry is dropped beyond it. */
-  maxQueued: number;
-  clock: Clock;
-  log: Logger;
-  metrics: MetricsRegistry;
-}
-
-export class MemoryOutbox implements Outbox {
-  readonly bootId: string;
-  private readonly maxQueued: number;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  /** Insertion order is seq order. */
-  private readonly messages = new Map<number, OutboxMessage>();
-  /** Seqs of droppable (non-event) messages in order; entries already acked are skipped lazily. */
-  private droppable: number[] = [];
-  private droppableHead = 0;
-  private nextSeq = 0;
-  private heldBytes = 0;
-  private droppedInBurst = 0;
-  private readonly dropped;
-
-  constructor(opts: MemoryOutboxOptions) {
-    this.bootId = opts.bootId;
-    this.maxQueued = opts.maxQueued;
-    this.clock = opts.clock;
-    this.log = opts.log;
-    this.dropped = opts.metrics.counter(
-      'citygrid_edge_outbox_dropped_total',
-      'Uplink messages dropped because the outbox was full, by channel.',
-    );
-  }
-
-  append(channel: OutboxChannel, payload: Record<string, unknown>): OutboxMessage {
-    const message: OutboxMessage = {
-      bootId: this.bootId,
-      seq: this.nextSeq++,
-      channel,
-      payload,
-      bytes: Buffer.byteLength(JSON.stringify(payload)),
-      createdAt: this.clock.now(),
-    };
-    this.messages.set(message.seq, message);
-    this.heldBytes += message.bytes;
-    if (channel !== 'event') this.droppable.push(message.seq);
-    while (this.messages.size > this.maxQueued) this.dropOne();
-    return message;
-  }
-
-  *pending(fromSeq = 0): Iterable<OutboxMessage> {
-    for (const message of this.messages.values()) {
-      if (message.seq >= fromSeq) yield message;
-    }
-  }
-
-  get(seq: number): OutboxMessage | undefined {
-    return this.messages.get(seq);
-  }
-
-  ack(bootId: string, seq: number): number {
-    if (bootId !== this.bootId) return 0;
-    let removed = 0;
-    for (const message of this.messages.values()) {
-      if (message.seq > seq) break;
-      this.remove(message);
-      removed++;
-    }
-    if (this.droppedInBurst > 0 && this.messages.size < this.maxQueued) {
-      this.log.info({ dropped: this.droppedInBurst }, 'Outbox below its bound again');
-      this.droppedInBurst = 0;
-    }
-    return removed;
-  }
-
-  size(): number {
-    return this.messages.size;
-  }
-
-  bytes(): number {
-    return this.heldBytes;
-  }
-
-  firstUnacked(): number {
-    for (const message of this.messages.values()) return message.seq;
-    return this.nextSeq;
-  }
-
-  oldestCreatedAt(): number | undefined {
-    for (const message of this.messages.values()) return message.createdAt;
-    return undefined;
-  }
-
-  async close(): Promise<void> {}
-
-  private remove(message: OutboxMessage): void {
-    this.messages.delete(message.seq);
-    this.heldBytes -= message.bytes;
-  }
-
-  /** Drops the oldest telemetry (or media); only when nothing but events is held, the oldest event. */
-  private dropOne(): void {
-    let victim: OutboxMessage | undefined;
-    while (this.droppableHead < this.droppable.length && !victim) {
-      victim = this.messages.get(this.droppable[this.droppableHead++] as number);
-    }
-    if (this.droppableHead > 1024 && this.droppableHead * 2 > this.droppable.length) {
-      this.droppable = this.droppable.slice(this.droppableHead);
-      this.droppableHead = 0;
-    }
-    if (!victim) {
-      // Events are kept before telemetry, but the bound is a promise about memory, so it holds for them too.
-      victim = this.messages.values().next().value as OutboxMessage;
-      this.log.error({ seq: victim.seq }, 'Outbox full of events, dropping the oldest event');
-    }
-    this.remove(victim);
-    this.dropped.inc({ channel: victim.channel });
-    if (this.droppedInBurst++ === 0) {
-      this.log.warn({ maxQueued: this.maxQueued, channel: victim.channel }, 'Outbox full, dropping oldest telemetry');
-    }
-  }
 }

@@ -1,10 +1,15 @@
 /**
  * The MQTT side of the edge: one MQTT.js client per gateway. It publishes the retained birth
  * state on every connect (the broker publishes the offline last will when the link dies), sends
- * outbox messages in seq order with at most `maxInFlight` awaiting the hub's end-to-end ack, and
- * deletes a message only when that ack (on `cmd/ack`) covers it. A PUBACK proves nothing: aedes
- * sends it before anything is stored. While disconnected nothing is handed to MQTT.js, whose
- * offline queue is unbounded; the outbox holds everything and is replayed on reconnect.
+ * outbox messages with at most `maxInFlight` awaiting the hub's end-to-end ack, and deletes a
+ * message only when that ack (on `cmd/ack`, naming the message's boot) covers it. A PUBACK proves
+ * nothing: aedes sends it before anything is stored. While disconnected nothing is composed or
+ * handed to MQTT.js (whose offline queue is unbounded); the outbox holds everything.
+ *
+ * Replay order on (re)connect: messages composed earlier (an earlier boot's, or in flight when the
+ * link dropped; events first), then new ones: events, then live telemetry, then the backlog in
+ * large messages, oldest first. The backlog may use at most `maxInFlight - liveReserve` slots, so
+ * live readings and alarms are never stuck behind an outage's backlog.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
@@ -21,6 +26,9 @@ import {
 } from '../../drivers/sdk/wire.js';
 import type { Outbox, OutboxMessage } from './outbox.js';
 
+/** How often recorded outbox losses are turned into `outbox.loss` events while connected. */
+const LOSS_REPORT_EVERY_MS = 1000;
+
 export interface UplinkOptions {
   url: string;
   address: GatewayAddress;
@@ -32,6 +40,8 @@ export interface UplinkOptions {
   /** ms after which a message the hub has not acknowledged is sent again. */
   resendAfter: number;
   maxInFlight: number;
+  /** In-flight slots the backlog leaves to live telemetry and events. */
+  liveReserve: number;
   version: string;
   outbox: Outbox;
   inventory: () => DeviceInventoryItem[];
@@ -47,12 +57,17 @@ export class Uplink {
   private client: MqttClient | undefined;
   private isConnected = false;
   private stopping = false;
-  /** seq -> when it was last put on the wire, for messages the hub has not acknowledged yet. */
-  private readonly inFlight = new Map<number, number>();
+  /** Message id -> the message and when it was last put on the wire, until the hub acknowledges it. */
+  private readonly inFlight = new Map<number, { message: OutboxMessage; sentAt: number }>();
   private readonly firstSentAt = new Map<number, number>();
-  /** Lowest seq not yet sent on the current connection. */
-  private cursor = 0;
+  /** Messages composed before the current connection, to send again first; and how far we got. */
+  private replay: OutboxMessage[] = [];
+  private replayCursor = 0;
+  /** Stopping: compose the live lane without waiting for maxDelay. */
+  private flushing = false;
+  private lastLossReport = 0;
   private resendTimer: NodeJS.Timeout | undefined;
+  private liveTimer: NodeJS.Timeout | undefined;
   private disconnectedSince: number | undefined;
   private lastError: string | undefined;
   /** Commands other than `ack`; adding one is adding an entry. */
@@ -60,6 +75,7 @@ export class Uplink {
   private readonly sent;
   private readonly resent;
   private readonly acked;
+  private readonly itemsAcked;
   private readonly acksIgnored;
   private readonly connects;
   private readonly commandsUnknown;
@@ -75,6 +91,10 @@ export class Uplink {
       'Uplink messages sent again (no hub ack in time, or reconnect).',
     );
     this.acked = m.counter('citygrid_edge_messages_acked_total', 'Uplink messages the hub acknowledged as stored.');
+    this.itemsAcked = m.counter(
+      'citygrid_edge_items_acked_total',
+      'Readings and events the hub acknowledged as stored (deleted from the outbox).',
+    );
     this.acksIgnored = m.counter('citygrid_edge_acks_ignored_total', 'Hub acks ignored, by reason.');
     this.connects = m.counter('citygrid_edge_mqtt_connects_total', 'Successful MQTT connections.');
     this.commandsUnknown = m.counter('citygrid_edge_commands_unknown_total', 'Commands received that have no handler.');
@@ -143,14 +163,15 @@ export class Uplink {
     });
   }
 
-  /** Waits until the outbox is empty, the link is down, or `timeoutMs` passed. */
+  /** Sends even the live readings that have not waited maxDelay; waits until the outbox is empty, the link is down, or `timeoutMs` passed. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = this.opts.clock.now() + timeoutMs;
-    while (this.opts.outbox.size() > 0 && this.isConnected && this.opts.clock.now() < deadline) {
+    this.flushing = true;
+    while (this.opts.outbox.stats().items > 0 && this.isConnected && this.opts.clock.now() < deadline) {
       this.pump();
       await new Promise((r) => setTimeout(r, 20));
     }
-    return this.opts.outbox.size() === 0;
+    return this.opts.outbox.stats().items === 0;
   }
 
   /** Publishes the retained offline state when connected, then disconnects. Nothing is published after. */
@@ -158,6 +179,7 @@ export class Uplink {
     if (this.stopping) return;
     this.stopping = true;
     if (this.resendTimer) clearInterval(this.resendTimer);
+    if (this.liveTimer) clearTimeout(this.liveTimer);
     const client = this.client;
     if (!client) return;
     if (this.isConnected) {
@@ -174,7 +196,7 @@ export class Uplink {
 
   /** Age in ms of the oldest message not yet acknowledged, 0 when none. */
   oldestUnackedAge(): number {
-    const oldest = this.opts.outbox.oldestCreatedAt();
+    const oldest = this.opts.outbox.oldestTakenAt();
     return oldest === undefined ? 0 : Math.max(0, this.opts.clock.now() - oldest);
   }
 
@@ -199,14 +221,19 @@ export class Uplink {
     this.connects.inc();
     const downFor = this.disconnectedSince === undefined ? undefined : this.opts.clock.now() - this.disconnectedSince;
     this.disconnectedSince = undefined;
-    this.opts.log.info({ url: this.opts.url, downFor, pending: this.opts.outbox.size() }, 'Connected');
+    this.opts.log.info({ url: this.opts.url, downFor, ...this.opts.outbox.stats() }, 'Connected');
     this.publishState();
     client.subscribe({ [topics.cmdFilter(this.opts.address)]: { qos: 1 } }, (err) => {
       if (err) this.opts.log.error({ err: describeError(err) }, 'Command subscription refused');
     });
-    // Whatever was on the wire before may be lost with the old connection: send everything again.
+    // Whatever was on the wire before may be lost with the old connection: send it again, events
+    // first; what was taken while the link was down is backlog from now on.
     this.inFlight.clear();
-    this.cursor = 0;
+    const composed = this.opts.outbox.unacked();
+    this.replay = [...composed.filter((m) => m.channel === 'event'), ...composed.filter((m) => m.channel !== 'event')];
+    this.replayCursor = 0;
+    this.opts.outbox.markBacklog();
+    this.lastLossReport = 0;
     this.pump();
   }
 
@@ -214,54 +241,88 @@ export class Uplink {
     if (!this.isConnected) return;
     this.isConnected = false;
     this.disconnectedSince = this.opts.clock.now();
-    if (!this.stopping) this.opts.log.warn({ pending: this.opts.outbox.size() }, 'Disconnected, will reconnect');
+    if (this.liveTimer) clearTimeout(this.liveTimer);
+    this.liveTimer = undefined;
+    if (!this.stopping) this.opts.log.warn({ ...this.opts.outbox.stats() }, 'Disconnected, will reconnect');
   }
 
   private pump(): void {
     if (!this.isConnected || this.stopping) return;
-    for (const message of this.opts.outbox.pending(this.cursor)) {
-      if (this.inFlight.size >= this.opts.maxInFlight) return;
-      this.send(message);
-      this.cursor = message.seq + 1;
+    const { outbox, maxInFlight } = this.opts;
+    const now = this.opts.clock.now();
+    if (now - this.lastLossReport >= LOSS_REPORT_EVERY_MS) {
+      this.lastLossReport = now;
+      outbox.reportLosses();
     }
+    const backlogCap = maxInFlight - Math.min(this.opts.liveReserve, maxInFlight - 1);
+    let backlogInFlight = 0;
+    for (const { message } of this.inFlight.values()) if (message.lane !== 'live') backlogInFlight++;
+    while (this.replayCursor < this.replay.length && this.inFlight.size < maxInFlight) {
+      const message = this.replay[this.replayCursor] as OutboxMessage;
+      const urgent = message.channel === 'event';
+      if (!urgent && backlogInFlight >= backlogCap) break;
+      this.replayCursor++;
+      if (this.inFlight.has(message.id) || !this.send(message)) continue;
+      if (!urgent) backlogInFlight++;
+    }
+    const slots = maxInFlight - this.inFlight.size;
+    if (slots > 0) {
+      const backlogSlots = Math.max(0, backlogCap - backlogInFlight);
+      for (const message of outbox.compose({ slots, backlogSlots, flushLive: this.flushing })) this.send(message);
+    }
+    this.scheduleLive();
   }
 
-  private send(message: OutboxMessage): void {
+  /** Wakes the pump when the live lane's oldest reading has waited maxDelay. */
+  private scheduleLive(): void {
+    if (this.liveTimer || !this.isConnected || this.stopping) return;
+    const due = this.opts.outbox.liveDueAt();
+    if (due === undefined) return;
+    this.liveTimer = setTimeout(
+      () => {
+        this.liveTimer = undefined;
+        this.pump();
+      },
+      Math.max(1, due - this.opts.clock.now()),
+    );
+  }
+
+  /** Puts a message on the wire; false when the outbox no longer holds it. */
+  private send(message: OutboxMessage): boolean {
     const client = this.client;
-    if (!client) return;
+    const { outbox, address } = this.opts;
+    const body = outbox.body(message);
+    if (!client || body === undefined) {
+      this.inFlight.delete(message.id);
+      this.firstSentAt.delete(message.id);
+      return false;
+    }
     const now = this.opts.clock.now();
-    const first = this.firstSentAt.get(message.seq);
+    const first = this.firstSentAt.get(message.id);
     if (first === undefined) {
-      this.firstSentAt.set(message.seq, now);
+      this.firstSentAt.set(message.id, now);
       this.sent.inc({ channel: message.channel });
     } else {
       this.resent.inc({ channel: message.channel });
     }
-    this.inFlight.set(message.seq, now);
-    const envelope = {
-      v: 1,
-      gateway: this.opts.address.gateway,
-      bootId: message.bootId,
-      seq: message.seq,
-      firstUnacked: this.opts.outbox.firstUnacked(),
-      sentAt: first ?? now,
-      ...message.payload,
-    };
-    const topic = topics[message.channel](this.opts.address);
-    client.publish(topic, JSON.stringify(envelope), { qos: 1 }, (err) => {
+    this.inFlight.set(message.id, { message, sentAt: now });
+    // Composed as text: the body is stored JSON, and parsing it again only to re-serialise costs a replay.
+    const envelope =
+      `{"v":1,"gateway":${JSON.stringify(address.gateway)},"bootId":${JSON.stringify(message.bootId)}` +
+      `,"seq":${message.seq},"firstUnacked":${outbox.firstUnacked(message.bootId)},"sentAt":${first ?? now}` +
+      `,"${message.channel === 'event' ? 'events' : 'readings'}":${body}}`;
+    client.publish(topics[message.channel](address), envelope, { qos: 1 }, (err) => {
       // Only the hub's ack settles a message; a failed publish is resent after resendAfter or on reconnect.
       if (err) this.opts.log.debug({ seq: message.seq, err: describeError(err) }, 'Publish not confirmed');
     });
+    return true;
   }
 
   private resendOverdue(): void {
     if (!this.isConnected || this.stopping) return;
     const due = this.opts.clock.now() - this.opts.resendAfter;
-    for (const [seq, sentAt] of this.inFlight) {
-      if (sentAt > due) continue;
-      const message = this.opts.outbox.get(seq);
-      if (message) this.send(message);
-      else this.inFlight.delete(seq);
+    for (const { message, sentAt } of [...this.inFlight.values()]) {
+      if (sentAt <= due) this.send(message);
     }
     this.pump();
   }
@@ -292,15 +353,24 @@ export class Uplink {
       return;
     }
     const { outbox } = this.opts;
-    if (ack.data.bootId !== outbox.bootId) {
-      this.acksIgnored.inc({ reason: 'other-boot' });
-      this.opts.log.debug({ ackBootId: ack.data.bootId }, 'Ack for another boot ignored');
+    const { bootId, seq } = ack.data;
+    // Acks of an earlier boot are meaningful while its messages are replayed.
+    if (!outbox.holdsBoot(bootId)) {
+      this.acksIgnored.inc({ reason: 'unknown-boot' });
+      this.opts.log.debug({ ackBootId: bootId }, 'Ack for a boot the outbox holds nothing of ignored');
       return;
     }
-    const removed = outbox.ack(ack.data.bootId, ack.data.seq);
-    if (removed > 0) this.acked.inc({}, removed);
-    for (const seq of this.inFlight.keys()) if (seq <= ack.data.seq) this.inFlight.delete(seq);
-    for (const seq of this.firstSentAt.keys()) if (seq <= ack.data.seq) this.firstSentAt.delete(seq);
+    const removed = outbox.ack(bootId, seq);
+    if (removed.messages > 0) {
+      this.acked.inc({}, removed.messages);
+      this.itemsAcked.inc({}, removed.items);
+    }
+    for (const [id, { message }] of this.inFlight) {
+      if (message.bootId === bootId && message.seq <= seq) {
+        this.inFlight.delete(id);
+        this.firstSentAt.delete(id);
+      }
+    }
     this.pump();
   }
 

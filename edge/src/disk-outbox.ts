@@ -1,0 +1,462 @@
+/**
+ * The durable outbox: one SQLite file (libsql, WAL, synchronous=FULL) in the gateway's data dir.
+ *
+ * - `item`: every Reading and Event, appended in arrival order by a group commit every
+ *   `commitInterval` ms: a reading is *taken* once that commit (with its fsync) returned, so a
+ *   SIGKILL or a power cut loses at most the last few ms, never anything taken.
+ * - `message`: composed uplink messages. Composing moves items into a message body and assigns the
+ *   boot's next seq in ONE transaction, before the message is sent; a replay after a crash sends
+ *   the same (bootId, seq) with the same content, so the hub drops it if it already stored it.
+ * - `boot`: the next seq of each boot that still has messages; earlier boots are replayed under
+ *   their own id and acknowledged separately.
+ * - `loss`: thinning not reported yet (loss-ledger.ts). The quota policy is in outbox-quota.ts.
+ *
+ * Acks delete with synchronous=NORMAL (no fsync of their own; the next FULL commit carries them):
+ * losing an ack's delete in a power cut only means a re-send the hub drops as a duplicate.
+ * See the edge README section "Durable outbox" for why SQLite and the measured rates.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'libsql';
+import type { Clock } from '../../drivers/sdk/clock.js';
+import { describeError, StartupError } from '../../drivers/sdk/errors.js';
+import type { Logger } from '../../drivers/sdk/log.js';
+import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
+import { LossLedger, type LossReason } from './loss-ledger.js';
+import type { ComposePlan, Outbox, OutboxChannel, OutboxMessage, OutboxStats } from './outbox.js';
+import { type Composed, composeMessages } from './outbox-composer.js';
+import { ITEM_EVENT, ITEM_READING, QuotaKeeper, ROW_OVERHEAD } from './outbox-quota.js';
+import {
+  isDiskFull,
+  type Lanes,
+  type OutboxStatements,
+  type Pending,
+  prepareStatements,
+  SCHEMA,
+  scalar,
+} from './outbox-store.js';
+
+export const OUTBOX_FILE = 'outbox.db';
+
+export interface DiskOutboxOptions {
+  /** SQLite file (created with its directory), or ':memory:' in unit tests of other modules. */
+  file: string;
+  bootId: string;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricsRegistry;
+  /** Items per message at most. */
+  maxReadings: number;
+  /** ms a live reading may wait for others to share its message. */
+  maxDelay: number;
+  /** Bytes held at most (see ROW_OVERHEAD). */
+  quota: number;
+  /** Compaction windows in ms, finest first. */
+  compactWindows: readonly number[];
+  /** Group commit interval, ms. */
+  commitInterval: number;
+  /** Body bytes of one message at most. Default 2 MiB (half the hub's payload limit). */
+  maxMessageBytes?: number;
+  /** Tests: SQLite reports a full disk beyond this many pages (PRAGMA max_page_count). */
+  maxPages?: number;
+}
+
+/** Above this share of the quota the policy runs; it frees room down to LOW_WATER. */
+export const HIGH_WATER = 0.9;
+export const LOW_WATER = 0.8;
+/** Items taken at once beyond which a commit does not wait for its timer. */
+const COMMIT_AT_ITEMS = 2000;
+
+export class DiskOutbox implements Outbox {
+  readonly bootId: string;
+  private readonly db: Database.Database;
+  private readonly o: DiskOutboxOptions;
+  private readonly ledger: LossLedger;
+  private readonly quotaKeeper: QuotaKeeper;
+  private readonly stmt: OutboxStatements;
+  private readonly commitBatch: (batch: Pending[]) => number[];
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly messages = new Map<number, OutboxMessage>();
+  private nextSeq = 0;
+  private held = 0;
+  private lanes: Lanes = { backlogEnd: 0, backlog: 0, live: 0, liveOldestAt: undefined, events: 0 };
+  /** The real disk turned out smaller than the quota: the policy aims below this. */
+  private effectiveQuota: number;
+  private readonly listeners: (() => void)[] = [];
+  private closed = false;
+  private lastFailureLog = 0;
+  private readonly taken;
+  private readonly commits;
+  private readonly writeFailures;
+
+  private constructor(db: Database.Database, o: DiskOutboxOptions) {
+    this.db = db;
+    this.o = o;
+    this.bootId = o.bootId;
+    this.effectiveQuota = o.quota;
+    const m = o.metrics;
+    this.taken = m.counter('citygrid_edge_outbox_taken_total', 'Readings and events committed to disk, by type.');
+    this.commits = m.counter('citygrid_edge_outbox_commits_total', 'Group commits of the outbox (one fsync each).');
+    this.writeFailures = m.counter(
+      'citygrid_edge_outbox_write_failures_total',
+      'Outbox writes that failed, by reason (disk-full, write-error).',
+    );
+    m.gauge('citygrid_edge_outbox_quota_bytes', 'Bytes the outbox may hold (lowered after a full disk).', (g) =>
+      g.set({}, this.effectiveQuota),
+    );
+    this.ledger = new LossLedger(db, m);
+    this.quotaKeeper = new QuotaKeeper(db, this.ledger, o.compactWindows, o.log);
+    this.stmt = prepareStatements(db);
+    const insertItem = this.stmt.insertItem;
+    this.commitBatch = db.transaction((batch: Pending[]) => {
+      const ids = batch.map((p) =>
+        Number(insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body).lastInsertRowid),
+      );
+      const settle = this.ledger.writeRemembered();
+      return Object.assign(ids, { settle });
+    }) as unknown as (batch: Pending[]) => number[];
+  }
+
+  /** Opens (or creates) the outbox and loads what an earlier boot left. Throws StartupError. */
+  static open(o: DiskOutboxOptions): DiskOutbox {
+    let db: Database.Database | undefined;
+    try {
+      if (o.file !== ':memory:') mkdirSync(dirname(o.file), { recursive: true });
+      db = new Database(o.file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('journal_size_limit = 8388608');
+      if (o.maxPages) db.pragma(`max_page_count = ${o.maxPages}`);
+      db.exec(SCHEMA);
+      const box = new DiskOutbox(db, o);
+      box.load();
+      return box;
+    } catch (err) {
+      db?.close();
+      throw new StartupError(`cannot open the outbox ${o.file}: ${describeError(err)}`, false, { cause: err });
+    }
+  }
+
+  private load(): void {
+    const db = this.db;
+    const rows = db
+      .prepare('SELECT id, boot_id, seq, channel, count, bytes, taken_at FROM message ORDER BY id')
+      .all() as {
+      id: number;
+      boot_id: string;
+      seq: number;
+      channel: OutboxChannel;
+      count: number;
+      bytes: number;
+      taken_at: number;
+    }[];
+    for (const r of rows) {
+      this.messages.set(r.id, {
+        id: r.id,
+        bootId: r.boot_id,
+        seq: r.seq,
+        channel: r.channel,
+        lane: r.channel === 'event' ? 'event' : 'backlog',
+        count: r.count,
+        bytes: r.bytes,
+        takenAt: r.taken_at,
+      });
+    }
+    const sums = (table: string) =>
+      db
+        .prepare(`SELECT coalesce(sum(bytes), 0) + count(*) * ${ROW_OVERHEAD} FROM ${table}`)
+        .pluck()
+        .all()[0] as number;
+    this.held = sums('item') + sums('message');
+    db.transaction(() => {
+      db.prepare('DELETE FROM boot WHERE boot_id NOT IN (SELECT DISTINCT boot_id FROM message)').run();
+      db.prepare('INSERT INTO boot (boot_id, started_at, next_seq) VALUES (?, ?, 0)').run(
+        this.bootId,
+        this.o.clock.now(),
+      );
+    })();
+    this.markBacklog();
+    const earlier = new Set(rows.map((r) => r.boot_id)).size;
+    if (rows.length > 0 || this.lanes.backlog + this.lanes.events > 0) {
+      this.o.log.info(
+        { messages: rows.length, earlierBoots: earlier, backlog: this.lanes.backlog, events: this.lanes.events },
+        'Outbox resumes what an earlier boot left',
+      );
+    }
+  }
+
+  addReading(reading: Reading): void {
+    this.take({
+      kind: ITEM_READING,
+      device: reading.device,
+      ts: reading.ts,
+      at: this.o.clock.now(),
+      body: JSON.stringify(reading),
+    });
+  }
+
+  addEvent(event: CityEvent): void {
+    this.take({
+      kind: ITEM_EVENT,
+      device: event.device,
+      ts: event.ts,
+      at: this.o.clock.now(),
+      body: JSON.stringify(event),
+    });
+  }
+
+  private take(item: Pending): void {
+    if (this.closed) return;
+    this.pending.push(item);
+    if (this.pending.length >= COMMIT_AT_ITEMS) this.commit();
+    else this.timer ??= setTimeout(() => this.commit(), this.o.commitInterval);
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  commit(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0 || this.closed) return;
+    const batch = this.pending;
+    this.pending = [];
+    let ids = this.tryCommit(batch);
+    if (!ids) {
+      // Full disk: make room inside the file (freed pages are reused) and try once more.
+      this.enforceQuota();
+      ids = this.tryCommit(batch);
+    }
+    if (!ids) {
+      for (const p of batch) {
+        const delta = { compacted: 0, dropped: 0, eventsDropped: 0, from: p.ts, to: p.ts };
+        if (p.kind === ITEM_EVENT) delta.eventsDropped = 1;
+        else delta.dropped = 1;
+        this.ledger.remember(p.device, delta, 'disk-full');
+      }
+      this.notify();
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
+      this.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
+      if (p.kind === ITEM_EVENT) this.lanes.events++;
+      else {
+        this.lanes.live++;
+        this.lanes.liveOldestAt ??= p.at;
+      }
+    }
+    this.commits.inc();
+    const events = batch.filter((p) => p.kind === ITEM_EVENT).length;
+    if (events > 0) this.taken.inc({ type: 'event' }, events);
+    if (batch.length > events) this.taken.inc({ type: 'reading' }, batch.length - events);
+    if (this.held > this.effectiveQuota * HIGH_WATER) this.enforceQuota();
+    this.notify();
+  }
+
+  /** Commits a batch; undefined when the disk refused it (logged and counted). */
+  private tryCommit(batch: Pending[]): number[] | undefined {
+    try {
+      const ids = this.commitBatch(batch) as number[] & { settle: () => void };
+      ids.settle();
+      return ids;
+    } catch (err) {
+      this.writeFailed(err, batch.length);
+      return undefined;
+    }
+  }
+
+  private writeFailed(err: unknown, items: number): LossReason {
+    const reason: LossReason = isDiskFull(err) ? 'disk-full' : 'write-error';
+    this.writeFailures.inc({ reason });
+    if (reason === 'disk-full') {
+      // The disk is smaller than the quota says: aim below what fits now.
+      const fits = Math.floor(this.held * LOW_WATER);
+      if (fits < this.effectiveQuota) this.effectiveQuota = Math.max(fits, ROW_OVERHEAD * 16);
+    }
+    const now = this.o.clock.now();
+    if (now - this.lastFailureLog > 10_000) {
+      this.lastFailureLog = now;
+      this.o.log.error(
+        { err: describeError(err), reason, items, held: this.held, quota: this.effectiveQuota },
+        'Outbox write failed; keeping what is stored and going on',
+      );
+    }
+    return reason;
+  }
+
+  private enforceQuota(): void {
+    try {
+      this.quotaKeeper.shrink(
+        () => this.held,
+        Math.floor(this.effectiveQuota * LOW_WATER),
+        (freed) => {
+          this.held -= freed;
+        },
+      );
+    } catch (err) {
+      this.writeFailed(err, 0);
+    }
+    this.recountLanes();
+  }
+
+  private recountLanes(): void {
+    const l = this.lanes;
+    l.backlog = scalar(this.stmt.count, ITEM_READING, 0, l.backlogEnd) as number;
+    l.live = scalar(this.stmt.count, ITEM_READING, l.backlogEnd, Number.MAX_SAFE_INTEGER) as number;
+    l.events = scalar(this.stmt.count, ITEM_EVENT, 0, Number.MAX_SAFE_INTEGER) as number;
+    l.liveOldestAt = (scalar(this.stmt.firstAt, ITEM_READING, l.backlogEnd) as number | undefined) ?? undefined;
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  markBacklog(): void {
+    this.lanes.backlogEnd = scalar(this.stmt.maxId) as number;
+    this.recountLanes();
+  }
+
+  compose(plan: ComposePlan): OutboxMessage[] {
+    if (this.closed || plan.slots <= 0) return [];
+    const ctx = {
+      stmt: this.stmt,
+      bootId: this.bootId,
+      maxReadings: this.o.maxReadings,
+      maxDelay: this.o.maxDelay,
+      maxMessageBytes: this.o.maxMessageBytes ?? 2 * 1024 * 1024,
+      now: this.o.clock.now(),
+    };
+    let composed: Composed;
+    try {
+      composed = this.db.transaction(() => composeMessages(ctx, plan, this.lanes, this.nextSeq))();
+    } catch (err) {
+      this.writeFailed(err, 0);
+      return [];
+    }
+    this.lanes = composed.lanes;
+    this.nextSeq = composed.nextSeq;
+    this.held += composed.heldDelta;
+    for (const m of composed.messages) this.messages.set(m.id, m);
+    return composed.messages;
+  }
+
+  liveDueAt(): number | undefined {
+    const { live, liveOldestAt } = this.lanes;
+    return live > 0 && liveOldestAt !== undefined ? liveOldestAt + this.o.maxDelay : undefined;
+  }
+
+  unacked(): OutboxMessage[] {
+    return [...this.messages.values()];
+  }
+
+  body(message: OutboxMessage): string | undefined {
+    if (!this.messages.has(message.id) || this.closed) return undefined;
+    return scalar(this.stmt.body, message.id) as string | undefined;
+  }
+
+  holdsBoot(bootId: string): boolean {
+    if (bootId === this.bootId) return true;
+    for (const m of this.messages.values()) if (m.bootId === bootId) return true;
+    return false;
+  }
+
+  ack(bootId: string, seq: number): { messages: number; items: number } {
+    const covered = [...this.messages.values()].filter((m) => m.bootId === bootId && m.seq <= seq);
+    if (covered.length === 0 || this.closed) return { messages: 0, items: 0 };
+    try {
+      // No fsync of its own: a lost delete is a re-send the hub drops; the next FULL commit carries it.
+      this.db.pragma('synchronous = NORMAL');
+      this.stmt.ackDelete.run(bootId, seq);
+      if (
+        bootId !== this.bootId &&
+        covered.length === [...this.messages.values()].filter((m) => m.bootId === bootId).length
+      ) {
+        this.stmt.deleteBoot.run(bootId);
+      }
+    } catch (err) {
+      this.writeFailed(err, 0);
+      return { messages: 0, items: 0 };
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+    let items = 0;
+    for (const m of covered) {
+      this.messages.delete(m.id);
+      this.held -= m.bytes + ROW_OVERHEAD;
+      items += m.count;
+    }
+    return { messages: covered.length, items };
+  }
+
+  firstUnacked(bootId: string): number {
+    let lowest: number | undefined;
+    for (const m of this.messages.values())
+      if (m.bootId === bootId && (lowest === undefined || m.seq < lowest)) lowest = m.seq;
+    return lowest ?? this.nextSeq;
+  }
+
+  reportLosses(): number {
+    if (this.closed || !this.ledger.pending()) return 0;
+    const now = this.o.clock.now();
+    let rows: Pending[] = [];
+    try {
+      const settle = this.db.transaction(() => {
+        const settleRemembered = this.ledger.writeRemembered();
+        rows = this.ledger.drainAsEvents(now).map((e) => ({
+          kind: ITEM_EVENT,
+          device: e.device,
+          ts: e.ts,
+          at: now,
+          body: JSON.stringify(e),
+        }));
+        for (const p of rows) this.stmt.insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body);
+        return settleRemembered;
+      })();
+      settle();
+      this.ledger.drained();
+    } catch (err) {
+      this.writeFailed(err, 0);
+      return 0;
+    }
+    for (const p of rows) this.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
+    this.lanes.events += rows.length;
+    if (rows.length > 0) {
+      this.taken.inc({ type: 'event' }, rows.length);
+      this.o.log.warn({ devices: rows.map((r) => r.device) }, 'Reporting outbox losses to the hub');
+    }
+    return rows.length;
+  }
+
+  stats(): OutboxStats {
+    let inMessages = 0;
+    for (const m of this.messages.values()) inMessages += m.count;
+    const { backlog, live, events } = this.lanes;
+    return {
+      items: backlog + live + events + inMessages,
+      messages: this.messages.size,
+      bytes: this.held,
+      backlog,
+      live,
+      events,
+    };
+  }
+
+  oldestTakenAt(): number | undefined {
+    const first = this.messages.values().next().value as OutboxMessage | undefined;
+    const item = this.closed ? undefined : (scalar(this.stmt.oldestAt) as number | undefined);
+    if (first === undefined) return item;
+    return item === undefined ? first.takenAt : Math.min(first.takenAt, item);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.db.close();
+  }
+}
