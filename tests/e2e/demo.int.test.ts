@@ -26,12 +26,21 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** A process that still runs (a zombie waiting to be reaped does not count). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+};
+
+const commandLine = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '(gone)';
   }
 };
 
@@ -110,11 +119,15 @@ describe('citygrid demo', () => {
       // Reported, not asserted: the issue asks for a moving truck within 10 s of start.
       console.log(JSON.stringify({ demo_moving_truck_after_s: (Date.now() - started) / 1000 }));
 
-      const children = childrenOf(demo.pid);
-      expect(children.length).toBeGreaterThan(0); // the socat pty pairs
+      // The socat pty pairs (and nothing else), with their command lines for the failure message.
+      const children = new Map(childrenOf(demo.pid).map((pid) => [pid, commandLine(pid)]));
+      expect([...children.values()].filter((c) => c.startsWith('socat')).length).toBe(2);
       expect(await demo.stop('SIGINT', 15_000)).toBe(0);
       expect(demo.output()).toContain('Stopped.');
-      expect(children.filter(alive)).toEqual([]);
+      const left = [...children]
+        .filter(([pid]) => alive(pid))
+        .map(([pid, cmd]) => `${pid} ${cmd} (now: ${commandLine(pid)})`);
+      expect(left).toEqual([]);
     } finally {
       await demo.stop('SIGKILL');
     }
