@@ -28,6 +28,7 @@ import type { ComposePlan, Outbox, OutboxChannel, OutboxMessage, OutboxStats } f
 import { type Composed, composeMessages } from './outbox-composer.js';
 import { ITEM_EVENT, ITEM_READING, QuotaKeeper, ROW_OVERHEAD } from './outbox-quota.js';
 import {
+  inTransaction,
   isDiskFull,
   type Lanes,
   type OutboxStatements,
@@ -110,13 +111,14 @@ export class DiskOutbox implements Outbox {
     this.quotaKeeper = new QuotaKeeper(db, this.ledger, o.compactWindows, o.log);
     this.stmt = prepareStatements(db);
     const insertItem = this.stmt.insertItem;
-    this.commitBatch = db.transaction((batch: Pending[]) => {
-      const ids = batch.map((p) =>
-        Number(insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body).lastInsertRowid),
-      );
-      const settle = this.ledger.writeRemembered();
-      return Object.assign(ids, { settle });
-    }) as unknown as (batch: Pending[]) => number[];
+    this.commitBatch = (batch: Pending[]) =>
+      inTransaction(db, () => {
+        const ids = batch.map((p) =>
+          Number(insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body).lastInsertRowid),
+        );
+        const settle = this.ledger.writeRemembered();
+        return Object.assign(ids, { settle });
+      });
   }
 
   /** Opens (or creates) the outbox and loads what an earlier boot left. Throws StartupError. */
@@ -170,13 +172,13 @@ export class DiskOutbox implements Outbox {
         .pluck()
         .all()[0] as number;
     this.held = sums('item') + sums('message');
-    db.transaction(() => {
+    inTransaction(db, () => {
       db.prepare('DELETE FROM boot WHERE boot_id NOT IN (SELECT DISTINCT boot_id FROM message)').run();
       db.prepare('INSERT INTO boot (boot_id, started_at, next_seq) VALUES (?, ?, 0)').run(
         this.bootId,
         this.o.clock.now(),
       );
-    })();
+    });
     this.markBacklog();
     const earlier = new Set(rows.map((r) => r.boot_id)).size;
     if (rows.length > 0 || this.lanes.backlog + this.lanes.events > 0) {
@@ -332,7 +334,7 @@ export class DiskOutbox implements Outbox {
     };
     let composed: Composed;
     try {
-      composed = this.db.transaction(() => composeMessages(ctx, plan, this.lanes, this.nextSeq))();
+      composed = inTransaction(this.db, () => composeMessages(ctx, plan, this.lanes, this.nextSeq));
     } catch (err) {
       this.writeFailed(err, 0);
       return [];
@@ -404,7 +406,7 @@ export class DiskOutbox implements Outbox {
     const now = this.o.clock.now();
     let rows: Pending[] = [];
     try {
-      const settle = this.db.transaction(() => {
+      const settle = inTransaction(this.db, () => {
         const settleRemembered = this.ledger.writeRemembered();
         rows = this.ledger.drainAsEvents(now).map((e) => ({
           kind: ITEM_EVENT,
@@ -415,7 +417,7 @@ export class DiskOutbox implements Outbox {
         }));
         for (const p of rows) this.stmt.insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body);
         return settleRemembered;
-      })();
+      });
       settle();
       this.ledger.drained();
     } catch (err) {

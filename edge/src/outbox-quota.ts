@@ -15,6 +15,7 @@ import type { Logger } from '../../drivers/sdk/log.js';
 import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
 import { compactReadings, sampleCount, windowKey } from './compaction.js';
 import type { LossDelta, LossLedger } from './loss-ledger.js';
+import { inTransaction } from './outbox-store.js';
 
 /** Bytes a stored row costs beyond its body (row header, columns, index entry), for the quota. */
 export const ROW_OVERHEAD = 64;
@@ -106,7 +107,7 @@ export class QuotaKeeper {
         if (rows.length === 0) break;
         after = (rows[rows.length - 1] as ItemRow).id;
         const losses = new Map<string, LossDelta>();
-        const freed = this.db.transaction(() => this.compactChunk(rows, windowMs, losses))();
+        const freed = inTransaction(this.db, () => this.compactChunk(rows, windowMs, held() - target, losses));
         step(freed, losses);
       }
     }
@@ -115,7 +116,7 @@ export class QuotaKeeper {
         const rows = this.selectOldest.all(kind, CHUNK) as ItemRow[];
         if (rows.length === 0) break;
         const losses = new Map<string, LossDelta>();
-        const freed = this.db.transaction(() => {
+        const freed = inTransaction(this.db, () => {
           let bytes = 0;
           for (const row of rows) {
             if (held() - bytes <= target) break;
@@ -126,7 +127,7 @@ export class QuotaKeeper {
           }
           for (const [device, d] of losses) this.ledger.write(device, d);
           return bytes;
-        })();
+        });
         step(freed, losses);
       }
     }
@@ -142,8 +143,11 @@ export class QuotaKeeper {
     return result;
   }
 
-  /** Replaces each window group of two or more rows by one compacted row; returns bytes freed. */
-  private compactChunk(rows: ItemRow[], windowMs: number, losses: Map<string, LossDelta>): number {
+  /**
+   * Replaces window groups of two or more rows by one compacted row each, oldest group first,
+   * until `needed` bytes are freed; returns the bytes freed.
+   */
+  private compactChunk(rows: ItemRow[], windowMs: number, needed: number, losses: Map<string, LossDelta>): number {
     const groups = new Map<string, { rows: ItemRow[]; readings: Reading[] }>();
     for (const row of rows) {
       const reading = JSON.parse(row.body) as Reading;
@@ -156,6 +160,7 @@ export class QuotaKeeper {
     }
     let freed = 0;
     for (const { rows: members, readings } of groups.values()) {
+      if (freed >= needed) break;
       if (members.length < 2) continue;
       const compacted = compactReadings(readings, windowMs);
       const body = JSON.stringify(compacted);

@@ -4,9 +4,10 @@
 import type Database from 'libsql';
 import { LOSS_TABLE } from './loss-ledger.js';
 
+// AUTOINCREMENT: ids are never reused, even after the table emptied; the lanes and the uplink rely on it.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS item (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   kind INTEGER NOT NULL,
   device TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -18,7 +19,7 @@ CREATE TABLE IF NOT EXISTS item (
 );
 CREATE INDEX IF NOT EXISTS item_by_kind ON item (kind, id);
 CREATE TABLE IF NOT EXISTS message (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   boot_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   channel TEXT NOT NULL,
@@ -52,6 +53,23 @@ export interface Lanes {
 /** First column of the first row (libsql's pluck() applies to all(), not to get()). */
 export function scalar(stmt: Database.Statement, ...args: unknown[]): unknown {
   return stmt.all(...args)[0];
+}
+
+/**
+ * Runs `fn` in one transaction. Unlike libsql's db.transaction(), it keeps the original error when
+ * SQLite already rolled back by itself (it does on SQLITE_FULL): the wrapper's own ROLLBACK would
+ * fail and hide it behind "cannot rollback - no transaction is active".
+ */
+export function inTransaction<T>(db: Database.Database, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
 }
 
 export function isDiskFull(err: unknown): boolean {

@@ -66,6 +66,8 @@ export class Uplink {
   /** Stopping: compose the live lane without waiting for maxDelay. */
   private flushing = false;
   private lastLossReport = 0;
+  /** The backlog being replayed since the link came up: for the "Backlog replayed" log line. */
+  private replaying: { since: number; readings: number; messages: number } | undefined;
   private resendTimer: NodeJS.Timeout | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private disconnectedSince: number | undefined;
@@ -234,7 +236,23 @@ export class Uplink {
     this.replayCursor = 0;
     this.opts.outbox.markBacklog();
     this.lastLossReport = 0;
+    const backlog = this.opts.outbox.stats().backlog + composed.reduce((n, m) => n + m.count, 0);
+    this.replaying = backlog > 0 ? { since: this.opts.clock.now(), readings: 0, messages: 0 } : undefined;
     this.pump();
+  }
+
+  /** Logs the replay rate once the backlog is sent and acknowledged. */
+  private replayDone(): void {
+    const r = this.replaying;
+    if (!r || this.opts.outbox.stats().backlog > 0 || this.replayCursor < this.replay.length) return;
+    for (const { message } of this.inFlight.values()) if (message.lane === 'backlog') return;
+    for (const message of this.replay) if (this.inFlight.has(message.id)) return;
+    this.replaying = undefined;
+    const ms = Math.max(1, this.opts.clock.now() - r.since);
+    this.opts.log.info(
+      { readings: r.readings, messages: r.messages, ms, readingsPerS: Math.round((r.readings * 1000) / ms) },
+      'Backlog replayed',
+    );
   }
 
   private onDisconnect(): void {
@@ -302,6 +320,10 @@ export class Uplink {
     if (first === undefined) {
       this.firstSentAt.set(message.id, now);
       this.sent.inc({ channel: message.channel });
+      if (this.replaying && message.lane === 'backlog') {
+        this.replaying.readings += message.count;
+        this.replaying.messages++;
+      }
     } else {
       this.resent.inc({ channel: message.channel });
     }
@@ -371,6 +393,7 @@ export class Uplink {
         this.firstSentAt.delete(id);
       }
     }
+    if (this.replaying) this.replayDone();
     this.pump();
   }
 
