@@ -42,3 +42,26 @@ export function topicMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/**
+ * `topicMatches` with the filter split once: the external client dispatches every message through
+ * it, and splitting filter and topic per message showed in the profile at one reading per message.
+ */
+export function topicMatcher(filter: string): (topic: string) => boolean {
+  const levels = filter.split('/');
+  const multi = levels[levels.length - 1] === '#';
+  const fixed = multi ? levels.length - 1 : levels.length;
+  return (topic) => {
+    let start = 0;
+    for (let i = 0; i < fixed; i++) {
+      if (start > topic.length) return false;
+      let end = topic.indexOf('/', start);
+      if (end < 0) end = topic.length;
+      const level = levels[i] as string;
+      if (level !== '+' && (end - start !== level.length || !topic.startsWith(level, start))) return false;
+      start = end + 1;
+    }
+    // `a/#` also matches `a` itself (MQTT 3.1.1 §4.7.1.2), like topicMatches.
+    return multi ? true : start === topic.length + 1;
+  };
+}
