@@ -127,13 +127,13 @@ export const gatewayConfigSchema = z
           .min(1)
           .default(200)
           .describe('Unacknowledged messages on the wire at most. Default 200.'),
-        liveReserve: z
+        backlogInFlight: z
           .number()
           .int()
-          .min(0)
-          .default(20)
+          .min(1)
+          .default(8)
           .describe(
-            'In-flight slots the backlog replay leaves free for live readings and events, so live data is not stuck behind an outage backlog (at least one slot stays for the backlog). Default 20.',
+            'Backlog messages (readings taken while the link was down, replayed in messages of batch.maxReadings) on the wire at most. Enough to keep the hub busy, few enough that live readings and events are not queued behind the backlog at the broker or the hub; the rest of maxInFlight is theirs. Default 8.',
           ),
         quota: byteSize(
           'Disk the outbox (outbox.db in dataDir) may use for readings and events not yet acknowledged by the hub, e.g. "512MB", "2GB" or a number of bytes. Near it the oldest telemetry is compacted (per device and field: min, max, mean, last, count per window), and only dropped when compaction cannot make room; events go last. Default 512MB.',

@@ -78,7 +78,7 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     reconnectPeriod: cfg.hub.reconnectPeriod,
     resendAfter: cfg.delivery.resendAfter,
     maxInFlight: cfg.delivery.maxInFlight,
-    liveReserve: cfg.delivery.liveReserve,
+    backlogInFlight: cfg.delivery.backlogInFlight,
     version: packageVersion(),
     outbox,
     inventory: () => agent?.inventory() ?? [],

@@ -8,8 +8,9 @@
  *
  * Replay order on (re)connect: messages composed earlier (an earlier boot's, or in flight when the
  * link dropped; events first), then new ones: events, then live telemetry, then the backlog in
- * large messages, oldest first. The backlog may use at most `maxInFlight - liveReserve` slots, so
- * live readings and alarms are never stuck behind an outage's backlog.
+ * large messages, oldest first. At most `backlogInFlight` backlog messages are on the wire at once:
+ * enough to keep the hub busy, few enough that a live reading or an alarm never queues behind
+ * an outage's worth of backlog at the broker or the hub; the rest of the window is live data's.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
@@ -40,8 +41,8 @@ export interface UplinkOptions {
   /** ms after which a message the hub has not acknowledged is sent again. */
   resendAfter: number;
   maxInFlight: number;
-  /** In-flight slots the backlog leaves to live telemetry and events. */
-  liveReserve: number;
+  /** Backlog messages on the wire at most (fewer than maxInFlight). */
+  backlogInFlight: number;
   version: string;
   outbox: Outbox;
   inventory: () => DeviceInventoryItem[];
@@ -272,7 +273,7 @@ export class Uplink {
       this.lastLossReport = now;
       outbox.reportLosses();
     }
-    const backlogCap = maxInFlight - Math.min(this.opts.liveReserve, maxInFlight - 1);
+    const backlogCap = Math.max(1, Math.min(this.opts.backlogInFlight, maxInFlight - 1));
     let backlogInFlight = 0;
     for (const { message } of this.inFlight.values()) if (message.lane !== 'live') backlogInFlight++;
     while (this.replayCursor < this.replay.length && this.inFlight.size < maxInFlight) {

@@ -18,6 +18,7 @@ const HUB_PASSWORD = 'hub-secret';
 
 interface EdgeUnderTest {
   edge: EdgeHandle;
+  dataDir: string;
   gateway: string;
   address: { district: string; gateway: string };
   feed(text: string): void;
@@ -33,14 +34,27 @@ afterAll(() => {
 async function startTestEdge(
   broker: TestBroker,
   gateway: string,
-  opts: { resendAfter?: string; maxReadings?: number; password?: string; maxInFlight?: number } = {},
+  opts: {
+    resendAfter?: string;
+    maxReadings?: number;
+    password?: string;
+    maxInFlight?: number;
+    backlogInFlight?: number;
+    quota?: string;
+    dataDir?: string;
+  } = {},
 ): Promise<EdgeUnderTest> {
   broker.passwords.set(gateway, `pw-${gateway}`);
   const cfg = gatewayConfigSchema.parse({
     gateway: { id: gateway, district: DISTRICT },
     hub: { url: broker.url, password: opts.password ?? `pw-${gateway}`, reconnectPeriod: '100ms' },
     batch: { maxReadings: opts.maxReadings ?? 5, maxDelay: '50ms' },
-    delivery: { resendAfter: opts.resendAfter ?? '60s', maxInFlight: opts.maxInFlight ?? 50 },
+    delivery: {
+      resendAfter: opts.resendAfter ?? '60s',
+      maxInFlight: opts.maxInFlight ?? 50,
+      ...(opts.backlogInFlight ? { backlogInFlight: opts.backlogInFlight } : {}),
+      ...(opts.quota ? { quota: opts.quota } : {}),
+    },
     devices: [
       {
         id: `${gateway}-FL1`,
@@ -52,8 +66,8 @@ async function startTestEdge(
     ],
   });
   const deps = testDeps();
-  const dataDir = mkdtempSync(path.join(tmpdir(), `cg-uplink-${gateway}-`));
-  dataDirs.push(dataDir);
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), `cg-uplink-${gateway}-`));
+  if (!dataDirs.includes(dataDir)) dataDirs.push(dataDir);
   const edge = await startEdge(
     { file: 'test.yaml', gateway: cfg, dataDir },
     { ...deps, logger: silentLogger(), drainTimeout: 200 },
@@ -64,6 +78,7 @@ async function startTestEdge(
   });
   const under = {
     edge,
+    dataDir,
     gateway,
     address: { district: DISTRICT, gateway },
     feed: (text: string) => transport.feed(text),
@@ -273,6 +288,144 @@ describe('edge uplink over a real aedes broker', () => {
     expect(edge.status().connected).toBe(false);
     broker.passwords.set(gateway, 'wrong');
     await waitFor('connected after the password is accepted', () => edge.status().connected, 5000);
+  });
+});
+
+describe('edge uplink: durable outbox', () => {
+  let broker: TestBroker;
+  let hub: TestHub;
+
+  beforeAll(async () => {
+    broker = await startTestBroker({ hub: HUB_PASSWORD });
+    hub = await TestHub.connect(broker.url, HUB_PASSWORD);
+  });
+
+  afterEach(async () => {
+    hub.autoAck = false;
+    for (const e of running.splice(0)) await e.edge.stop();
+  });
+
+  afterAll(async () => {
+    await hub.close();
+    await broker.close();
+  });
+
+  it('after a restart replays the previous boot under its own id, same content, and takes acks of both boots', async () => {
+    const first = await startTestEdge(broker, 'gw-f', { maxReadings: 2 });
+    await waitFor('connected', () => first.edge.status().connected);
+    first.feed(lines(1, 6));
+    await waitFor('3 messages', () => hub.envelopes('gw-f').length >= 3);
+    await hub.ack(first.address, first.edge.bootId, 0);
+    await waitFor('seq 0 acked', () => first.edge.status().outboxMessages === 2);
+    await first.edge.stop(); // seq 1 and 2 stay unacknowledged, on disk
+    running.splice(running.indexOf(first), 1);
+    const before = hub.envelopes('gw-f');
+
+    const second = await startTestEdge(broker, 'gw-f', { maxReadings: 2, dataDir: first.dataDir });
+    expect(second.edge.bootId).not.toBe(first.edge.bootId);
+    const replayed = await waitFor('old boot replayed', () => {
+      const again = hub.envelopes('gw-f').slice(before.length);
+      return again.filter((e) => e.bootId === first.edge.bootId).length >= 2 ? again : undefined;
+    });
+    // The same (bootId, seq) with the same readings: the hub can drop what it already stored.
+    for (const seq of [1, 2]) {
+      const original = before.find((e) => e.seq === seq && e.bootId === first.edge.bootId);
+      const again = replayed.find((e) => e.seq === seq && e.bootId === first.edge.bootId);
+      expect(again?.readings).toEqual(original?.readings);
+      expect(again?.firstUnacked).toBe(1);
+    }
+    expect(replayed.some((e) => e.bootId === first.edge.bootId && e.seq === 0)).toBe(false);
+    second.feed(lines(7, 8));
+    await waitFor('new boot message', () => hub.envelopes('gw-f').some((e) => e.bootId === second.edge.bootId));
+    expect(hub.envelopes('gw-f').find((e) => e.bootId === second.edge.bootId)?.seq).toBe(0);
+
+    await hub.ack(second.address, first.edge.bootId, 2);
+    await waitFor('old boot acknowledged', () => second.edge.status().outboxDepth === 2);
+    expect(counter(second.edge, 'citygrid_edge_acks_ignored_total', { reason: 'unknown-boot' })).toBe(0);
+    await hub.ack(second.address, second.edge.bootId, 0);
+    await waitFor('outbox empty', () => second.edge.status().outboxDepth === 0);
+  });
+
+  it('replays an outage backlog with a bounded number of messages on the wire while live readings go out', async () => {
+    const edge = await startTestEdge(broker, 'gw-g', { maxReadings: 10, maxInFlight: 20, backlogInFlight: 2 });
+    await waitFor('connected', () => edge.edge.status().connected);
+    await sleep(100);
+    broker.killClient('gw-g');
+    broker.passwords.set('gw-g', 'locked-out'); // keep it out while the backlog builds up
+    await waitFor('disconnected', () => !edge.edge.status().connected);
+    edge.feed(lines(1, 100));
+    await waitFor('backlog taken', () => edge.edge.status().outboxDepth === 100);
+    const before = hub.envelopes('gw-g').length;
+    broker.passwords.set('gw-g', 'pw-gw-g');
+    await waitFor('reconnected', () => edge.edge.status().connected, 5000);
+    await waitFor('2 backlog messages', () => hub.envelopes('gw-g').length - before >= 2);
+    await sleep(300);
+    const backlog = hub.envelopes('gw-g').slice(before);
+    // Nobody acks: two backlog messages of maxReadings each, not the whole window.
+    expect(backlog.map((e) => e.readings?.length)).toEqual([10, 10]);
+    expect(backlog.flatMap((e) => e.readings ?? []).map((r) => r.fields.water_level_cm)).toEqual(
+      lines(1, 20).trim().split('\n').map(Number),
+    );
+    // A live reading is not stuck behind the 80 backlog readings still waiting.
+    edge.feed('555\n');
+    await waitFor('live reading sent', () =>
+      hub
+        .envelopes('gw-g')
+        .slice(before)
+        .some((e) => e.readings?.some((r) => r.fields.water_level_cm === 555)),
+    );
+    hub.autoAck = true;
+    await hub.ack(edge.address, edge.edge.bootId, hub.contiguous(edge.edge.bootId));
+    await waitFor('drained', () => edge.edge.status().outboxDepth === 0, 5000);
+    const values = [...(hub.stored.get(edge.edge.bootId)?.values() ?? [])]
+      .sort((a, b) => a.seq - b.seq)
+      .flatMap((e) => (e.readings ?? []).map((r) => r.fields.water_level_cm as number))
+      .filter((v) => v !== 555);
+    // The backlog arrived complete and in order.
+    expect(values).toEqual(lines(1, 100).trim().split('\n').map(Number));
+  });
+
+  it('near its quota compacts the oldest telemetry and tells the hub with an outbox.loss event when the link returns', async () => {
+    const edge = await startTestEdge(broker, 'gw-h', { maxReadings: 500, quota: '64KiB' });
+    await waitFor('connected', () => edge.edge.status().connected);
+    await sleep(100);
+    broker.killClient('gw-h');
+    broker.passwords.set('gw-h', 'locked-out');
+    await waitFor('disconnected', () => !edge.edge.status().connected);
+    edge.feed(lines(1, 1000));
+    await waitFor(
+      'all taken',
+      () => counter(edge.edge, 'citygrid_edge_outbox_taken_total', { type: 'reading' }) === 1000,
+    );
+    const compacted = counter(edge.edge, 'citygrid_edge_outbox_compacted_total', { device: 'gw-h-FL1' });
+    expect(compacted).toBeGreaterThan(0);
+    expect(edge.edge.status().outboxBytes).toBeLessThanOrEqual(65_536);
+
+    hub.autoAck = true;
+    broker.passwords.set('gw-h', 'pw-gw-h');
+    const loss = await waitFor(
+      'loss event',
+      () =>
+        hub
+          .envelopes('gw-h', 'event')
+          .flatMap((e) => e.events ?? [])
+          .find((e) => e.type === 'outbox.loss'),
+      5000,
+    );
+    expect(loss).toMatchObject({ device: 'gw-h-FL1', severity: 'warning' });
+    expect(loss.data).toMatchObject({ device: 'gw-h-FL1', compacted, dropped: 0 });
+    await waitFor('drained', () => edge.edge.status().outboxDepth === 0, 5000);
+    const readings = hub.envelopes('gw-h').flatMap((e) => e.readings ?? []);
+    const samples = readings.reduce(
+      (n, r) => n + (r.fields.compacted === true ? (r.fields.sample_count as number) : 1),
+      0,
+    );
+    // Thinned, not lost: every reading is in a raw reading or a summary.
+    expect(samples).toBe(1000);
+    const summary = readings.find((r) => r.fields.compacted === true);
+    expect(summary?.fields).toMatchObject({ window_s: 60, compacted: true });
+    expect(summary?.fields).toHaveProperty('water_level_cm_min');
+    expect(summary?.fields).toHaveProperty('water_level_cm_mean');
   });
 });
 
