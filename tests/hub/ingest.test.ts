@@ -149,7 +149,13 @@ describe('Ingest', () => {
 
   it('maps readings to points with district, gateway and grid tags and puts them on the live bus', () => {
     ingest.handle(TOPIC, telemetry(0));
-    expect(writer.submitted[0]?.points).toEqual([
+    const points = writer.submitted[0]?.points.map(({ measurement, tags, fields, ts }) => ({
+      measurement,
+      tags,
+      fields,
+      ts,
+    }));
+    expect(points).toEqual([
       {
         measurement: 'vehicle',
         tags: { device: 'XH-GP001', district: 'xihu', gateway: 'gw-xh-01', grid: '330106001001' },

@@ -24,8 +24,8 @@ import {
   type UplinkChannel,
 } from '../../../drivers/sdk/wire.js';
 import type { BrokerLink } from '../broker/link.js';
-import type { LiveBus, LiveReading } from '../live/bus.js';
-import { eventToPoint, readingToPoint } from '../telemetry/point-mapping.js';
+import type { LiveBus } from '../live/bus.js';
+import { eventToPoint, ReadingPoint } from '../telemetry/point-mapping.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
 import { Acker } from './acker.js';
 import { isPlainTelemetryEnvelope } from './envelope-check.js';
@@ -186,26 +186,18 @@ export class Ingest {
     if (!boot) return;
     const { district, gateway } = origin;
     const receivedAt = this.now();
-    const points = new Array(env.readings.length);
-    for (let i = 0; i < env.readings.length; i++) {
-      const reading = env.readings[i] as Reading;
-      // The reading's own asset, else the one the gateway's birth inventory names for the device.
-      const asset = this.o.registry.sawReading(
-        gateway,
-        district,
-        reading.device,
-        reading.kind,
-        reading.asset,
-        receivedAt,
-      );
+    const readings = env.readings;
+    const points = new Array<ReadingPoint>(readings.length);
+    const registry = this.o.registry;
+    const bus = this.o.bus;
+    for (let i = 0; i < readings.length; i++) {
+      const reading = readings[i] as Reading;
+      const asset = registry.sawReading(gateway, district, reading.device, reading.kind, reading.asset, receivedAt);
       const grid = this.o.resolveGrid(reading, asset);
-      const placed: LiveReading = { reading, district, gateway, asset, grid, receivedAt };
-      points[i] = readingToPoint(asset && !reading.asset ? { ...reading, asset } : reading, {
-        district,
-        gateway,
-        resolveGrid: () => grid,
-      });
-      this.o.bus.emit('reading', placed);
+      // The stored point is also the live bus' LiveReading: one object per reading.
+      const point = new ReadingPoint(reading, district, gateway, asset, grid, receivedAt);
+      points[i] = point;
+      bus.emit('reading', point);
     }
     this.readingsIn.inc({}, env.readings.length);
     const seq = env.seq;

@@ -26,7 +26,7 @@ import { describeError, StartupError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { Counter, MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
-import { toLineProtocol } from './line-protocol.js';
+import { toLineProtocolBody } from './line-protocol.js';
 import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
 export interface InfluxStoreOptions {
@@ -151,7 +151,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
         method: 'POST',
         path: '/write',
         query: { db: this.opts.database, precision: 'ms', rp: this.opts.retentionPolicy },
-        body: toLineProtocol(points),
+        // A Buffer, though typed string: the pool only passes it to Buffer.from and req.write.
+        body: toLineProtocolBody(points) as unknown as string,
         auth: this.opts.username === undefined ? undefined : `${this.opts.username}:${this.opts.password ?? ''}`,
       });
       return;

@@ -1,6 +1,8 @@
 import Influx from 'influx';
 import { describe, expect, it } from 'vitest';
-import { toLineProtocol } from '../../../hub/src/telemetry/line-protocol.js';
+import type { Reading } from '../../../drivers/sdk/reading.js';
+import { toLineProtocol, toLineProtocolBody } from '../../../hub/src/telemetry/line-protocol.js';
+import { ReadingPoint, readingToPoint } from '../../../hub/src/telemetry/point-mapping.js';
 import type { TelemetryPoint } from '../../../hub/src/telemetry/types.js';
 
 /** What the `influx` package's writePoints would send for the same points (its serialiser, no HTTP). */
@@ -61,5 +63,40 @@ describe('toLineProtocol', () => {
 
   it('is empty for no points', () => {
     expect(toLineProtocol([])).toBe('');
+  });
+});
+
+describe('toLineProtocol of ReadingPoints', () => {
+  const base: Reading = { device: 'XH-WM001', kind: 'water_meter', ts: 1_710_491_445_000, fields: { total_m3: 12.5 } };
+  const cases: { reading: Reading; asset?: string; grid?: string; district?: string }[] = [
+    { reading: base },
+    { reading: { ...base, quality: 'bad', asset: 'wm-1' }, asset: 'wm-1', grid: '330106001001' },
+    { reading: base, asset: 'wm-2', grid: 'cell a,b=c' },
+    { reading: { ...base, fields: { flag: true, off: false, note: 'say "hi" \\ ok', n: -0.000001, big: 1e21 } } },
+    { reading: { ...base, fields: { a: 1, quality: 2, b: 3 }, quality: 'uncertain' } },
+    { reading: { ...base, fields: { 'odd key': 1, 'x,y=z': 2, 名称: '西湖' } }, district: 'west lake' },
+  ];
+
+  it('writes exactly the line of the equivalent plain point', () => {
+    for (const { reading, asset, grid, district = 'xihu' } of cases) {
+      const fast = new ReadingPoint(reading, district, 'gw-xh-01', asset, grid, 0);
+      const plain = readingToPoint(asset && !reading.asset ? { ...reading, asset } : reading, {
+        district,
+        gateway: 'gw-xh-01',
+        resolveGrid: () => grid,
+      });
+      expect(toLineProtocol([fast])).toBe(toLineProtocol([plain]));
+    }
+  });
+
+  it('mixes ReadingPoints and plain points in one body, UTF-8 encoded', () => {
+    const mixed = [
+      new ReadingPoint(cases[5]?.reading as Reading, 'xihu', 'gw-xh-01', undefined, undefined, 0),
+      { measurement: 'event', tags: { device: 'd' }, fields: { data: '{}', count: 1 }, ts: 2 },
+    ];
+    const text = toLineProtocol(mixed);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(toLineProtocolBody(mixed).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(toLineProtocolBody(mixed).toString('utf8')).toContain('名称="西湖"');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../../drivers/sdk/reading.js';
-import { readingToPoint, seriesKey } from '../../../hub/src/telemetry/point-mapping.js';
+import { ReadingPoint, readingToPoint, seriesKey } from '../../../hub/src/telemetry/point-mapping.js';
 
 const reading: Reading = {
   device: 'XH-GPS-001',
@@ -50,5 +50,43 @@ describe('seriesKey', () => {
   it('does not depend on tag order', () => {
     expect(seriesKey({ b: '2', a: '1' })).toBe(seriesKey({ a: '1', b: '2' }));
     expect(seriesKey({ a: '1,b=2' })).not.toBe(seriesKey({ a: '1', b: '2' }));
+  });
+});
+
+describe('ReadingPoint', () => {
+  const cases: { name: string; reading: Reading; asset?: string; grid?: string }[] = [
+    { name: 'plain', reading },
+    {
+      name: 'own asset, grid, bad quality',
+      reading: { ...reading, asset: 'truck-07', quality: 'bad' },
+      asset: 'truck-07',
+      grid: 'g1',
+    },
+    { name: 'inventory asset', reading, asset: 'truck-09' },
+    { name: 'a field named quality', reading: { ...reading, fields: { quality: 3, lat: 1 }, quality: 'uncertain' } },
+  ];
+  it.each(cases)('reads as the point readingToPoint gives ($name)', ({ reading: r, asset, grid }) => {
+    const point = new ReadingPoint(r, 'xihu', 'gw-xh-01', asset, grid, 5);
+    const plain = readingToPoint(asset && !r.asset ? { ...r, asset } : r, {
+      district: 'xihu',
+      gateway: 'gw-xh-01',
+      resolveGrid: () => grid,
+    });
+    const { measurement, tags, fields, ts } = point;
+    expect({ measurement, tags, fields, ts }).toEqual(plain);
+    expect(Object.keys(fields)).toEqual(Object.keys(plain.fields));
+    expect(JSON.parse(JSON.stringify(point))).toEqual(plain);
+  });
+
+  it('carries what the live bus needs of a placed reading', () => {
+    const point = new ReadingPoint(reading, 'xihu', 'gw-xh-01', 'truck-07', 'g1', 42);
+    expect([point.reading, point.district, point.gateway, point.asset, point.grid, point.receivedAt]).toEqual([
+      reading,
+      'xihu',
+      'gw-xh-01',
+      'truck-07',
+      'g1',
+      42,
+    ]);
   });
 });

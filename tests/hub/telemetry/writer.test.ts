@@ -120,6 +120,32 @@ describe('BatchingTelemetryWriter', () => {
     expect(onDurable).toHaveBeenCalledTimes(1);
   });
 
+  it('cuts batches across messages in submission order, a message spanning several batches', async () => {
+    const w = make({ batchSize: 3, flushIntervalMs: 50, maxInFlight: 4 });
+    const done: string[] = [];
+    w.submit(points('a', 2), () => done.push('a'));
+    w.submit(points('b', 5), () => done.push('b'));
+    w.submit(points('c', 1), () => done.push('c'));
+    await vi.advanceTimersByTimeAsync(50);
+    const batches = store.attempts.map((a) => a.points.map((p) => `${p.tags.device}${p.ts - 1_700_000_000_000}`));
+    expect(batches).toEqual([
+      ['a0', 'a1', 'b0'],
+      ['b1', 'b2', 'b3'],
+      ['b4', 'c0'],
+    ]);
+    store.attempts[0]?.resolve();
+    await tick();
+    expect(done).toEqual(['a']);
+    expect(w.pending).toBe(5);
+    store.attempts[2]?.resolve();
+    await tick();
+    expect(done).toEqual(['a']);
+    store.attempts[1]?.resolve();
+    await tick();
+    expect(done).toEqual(['a', 'b', 'c']);
+    expect(w.pending).toBe(0);
+  });
+
   it('keeps callbacks in submission order when a later batch finishes first', async () => {
     const w = make({ batchSize: 2, flushIntervalMs: 50, maxInFlight: 2 });
     const order: string[] = [];
