@@ -76,7 +76,8 @@ export class DiskOutbox implements Outbox {
   private readonly ledger: LossLedger;
   private readonly quotaKeeper: QuotaKeeper;
   private readonly stmt: OutboxStatements;
-  private readonly commitBatch: (batch: Pending[]) => number[];
+  /** Writes a batch in one transaction; returns what to call once it committed. */
+  private readonly commitBatch: (batch: Pending[]) => () => void;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly messages = new Map<number, OutboxMessage>();
@@ -113,11 +114,8 @@ export class DiskOutbox implements Outbox {
     const insertItem = this.stmt.insertItem;
     this.commitBatch = (batch: Pending[]) =>
       inTransaction(db, () => {
-        const ids = batch.map((p) =>
-          Number(insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body).lastInsertRowid),
-        );
-        const settle = this.ledger.writeRemembered();
-        return Object.assign(ids, { settle });
+        for (const p of batch) insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body);
+        return this.ledger.writeRemembered();
       });
   }
 
@@ -226,18 +224,18 @@ export class DiskOutbox implements Outbox {
     if (this.pending.length === 0 || this.closed) return;
     const batch = this.pending;
     this.pending = [];
-    let ids = this.tryCommit(batch);
-    if (!ids) {
+    let failure = this.tryCommit(batch);
+    if (failure) {
       // Full disk: make room inside the file (freed pages are reused) and try once more.
       this.enforceQuota();
-      ids = this.tryCommit(batch);
+      failure = this.tryCommit(batch);
     }
-    if (!ids) {
+    if (failure) {
       for (const p of batch) {
         const delta = { compacted: 0, dropped: 0, eventsDropped: 0, from: p.ts, to: p.ts };
         if (p.kind === ITEM_EVENT) delta.eventsDropped = 1;
         else delta.dropped = 1;
-        this.ledger.remember(p.device, delta, 'disk-full');
+        this.ledger.remember(p.device, delta, failure);
       }
       this.notify();
       return;
@@ -259,15 +257,13 @@ export class DiskOutbox implements Outbox {
     this.notify();
   }
 
-  /** Commits a batch; undefined when the disk refused it (logged and counted). */
-  private tryCommit(batch: Pending[]): number[] | undefined {
+  /** Commits a batch; on failure (logged and counted) returns why. */
+  private tryCommit(batch: Pending[]): LossReason | undefined {
     try {
-      const ids = this.commitBatch(batch) as number[] & { settle: () => void };
-      ids.settle();
-      return ids;
-    } catch (err) {
-      this.writeFailed(err, batch.length);
+      this.commitBatch(batch)();
       return undefined;
+    } catch (err) {
+      return this.writeFailed(err, batch.length);
     }
   }
 

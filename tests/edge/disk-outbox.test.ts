@@ -199,9 +199,9 @@ describe('DiskOutbox', () => {
     expect(box.compose({ slots: 10, backlogSlots: 10 }).map((m) => m.count)).toEqual([20]);
   });
 
-  it('near the quota compacts the oldest telemetry first, keeps events, and reports the loss per device', () => {
-    const { open, counter } = harness({ quota: 120_000, maxReadings: 500 });
-    const box = open('boot-a');
+  it('near the quota compacts the oldest telemetry first, keeps events, and reports the loss per device', async () => {
+    const { open, reopen, counter } = harness({ quota: 120_000, maxReadings: 500 });
+    let box = open('boot-a');
     box.addEvent(event(0));
     for (let i = 0; i < 400; i++) {
       box.addReading(reading(i, 'XH-GP001'));
@@ -233,7 +233,9 @@ describe('DiskOutbox', () => {
       expect(mine[0]?.fields).toMatchObject({ compacted: true, window_s: 60 });
       expect(mine[0]?.quality).toBe('uncertain');
     }
-    // The event survived, then loss events: one per device, with the counts and the time span.
+    // The event survived, then loss events: one per device, with the counts and the time span;
+    // the record of the thinning survives a restart until it is reported.
+    box = await reopen(box, 'boot-b');
     expect(box.reportLosses()).toBe(2);
     const losses = box
       .compose(ALL)

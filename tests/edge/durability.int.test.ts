@@ -89,6 +89,16 @@ function outboxAfterKill(): { boots: Set<string>; messages: number; ts: number[]
   }
 }
 
+/** Messages of `bootId` still in the (running) edge's outbox; WAL lets us read beside the writer. */
+function oldBootMessages(bootId: string): number {
+  const db = new Database(path.join(dir, 'edge-data', 'outbox.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM message WHERE boot_id = ?').get(bootId) as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 /** The edge's "Backlog replayed" log lines (readings, messages, ms, readingsPerS). */
 function replayLines(): string[] {
   return edge
@@ -230,6 +240,13 @@ describe('durable edge outbox across real processes', () => {
     const newBoot = seen.at(-1)?.bootId;
     expect(newBoot).not.toBe(oldBoot);
     expect(seen.some((e) => e.bootId === oldBoot && e.at >= restartedAt)).toBe(true);
+
+    // The hub's acks of the old boot are taken: its messages leave the outbox.
+    await eventually(
+      async () => (oldBootMessages(oldBoot as string) === 0 ? true : undefined),
+      10_000,
+      'the old boot acknowledged and deleted',
+    );
 
     // No holes in the GPS-second series, except while the edge process was dead.
     const gaps = holes(stored, startedAt, Date.now()).filter(([a, b]) => !(a <= restartedAt && b >= killedAt - 200));
