@@ -32,6 +32,8 @@ interface AckState {
 export class Acker {
   private readonly states = new Map<string, AckState>();
   private timer: NodeJS.Timeout | undefined;
+  /** The armed timer is an immediate one (a big move): nothing can make it sooner. */
+  private timerImmediate = false;
   private readonly intervalMs: number;
   private readonly bigMoveSeqs: number;
   private readonly now: () => number;
@@ -69,13 +71,16 @@ export class Acker {
     }
     s.watermark = Math.max(s.watermark, watermark);
     s.due = true;
-    if (s.watermark - s.sent >= this.bigMoveSeqs) this.schedule(0);
+    // Measured from the last flush, not from the last ack the broker confirmed: until that PUBACK
+    // arrives every further request would otherwise flush (and commit) again at once.
+    if (s.watermark - Math.max(s.sent, s.persisted) >= this.bigMoveSeqs) this.schedule(0);
     else this.schedule(this.intervalMs);
   }
 
   /** Persists every moved watermark in one transaction, then publishes the owed acks. */
   flush(): void {
     this.timer = undefined;
+    this.timerImmediate = false;
     const due = [...this.states.values()].filter((s) => s.due);
     if (due.length === 0) return;
     const toPersist = due.filter((s) => s.watermark > s.persisted);
@@ -118,8 +123,9 @@ export class Acker {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    if (this.timer && delayMs > 0) return;
+    if (this.timer && (delayMs > 0 || this.timerImmediate)) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerImmediate = delayMs === 0;
     this.timer = setTimeout(() => this.flush(), delayMs);
   }
 }

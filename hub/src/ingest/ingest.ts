@@ -35,8 +35,11 @@ import type { WatermarkStore } from './watermark-store.js';
 
 export interface IngestOptions {
   link: BrokerLink;
-  /** `saturated` (BatchingTelemetryWriter) makes the ingest hold deliveries while true. */
-  writer: TelemetryWriter & { readonly saturated?: boolean };
+  /**
+   * `saturated` (BatchingTelemetryWriter) makes the ingest hold deliveries while true, until
+   * `whenUnsaturated` resolves (polled when the writer has none).
+   */
+  writer: TelemetryWriter & { readonly saturated?: boolean; whenUnsaturated?: () => Promise<void> };
   watermarks: WatermarkStore;
   registry: GatewayRegistry;
   bus: LiveBus;
@@ -73,10 +76,17 @@ interface Origin {
   gateway: string;
   channel: UplinkChannel;
   topic: string;
+  /** `{ channel }`, the labels of citygrid_ingest_messages_total. */
+  channelLabels: { channel: UplinkChannel };
 }
+
+/** Parsed uplink topics kept (one per gateway and channel in practice); the cache starts over beyond. */
+const TOPICS_CACHED = 4096;
 
 export class Ingest {
   private readonly boots = new Map<string, BootTracker[]>();
+  /** Topic -> its parsed origin: parsing (split + regex) showed per message at one reading per message. */
+  private readonly origins = new Map<string, Origin>();
   private readonly acker: Acker;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -126,11 +136,10 @@ export class Ingest {
 
   /** Handles one message; never throws for bad input. Returns the rejection, if any (for tests). */
   handle(topic: string, payload: Buffer): RejectedMessageError | undefined {
-    const parsed = parseTopic(topic);
-    if (parsed?.type !== 'uplink')
+    const origin = this.origins.get(topic) ?? this.parseOrigin(topic);
+    if (origin === undefined)
       return this.reject(undefined, topic, new RejectedMessageError('bad-topic', 'not an uplink topic'));
-    const origin: Origin = { district: parsed.district, gateway: parsed.gateway, channel: parsed.channel, topic };
-    this.messagesIn.inc({ channel: origin.channel });
+    this.messagesIn.inc(origin.channelLabels);
     try {
       this.checkGateway(origin);
       if (payload.length > this.o.maxPayloadBytes) {
@@ -151,7 +160,18 @@ export class Ingest {
     }
   }
 
+  private parseOrigin(topic: string): Origin | undefined {
+    const parsed = parseTopic(topic);
+    if (parsed?.type !== 'uplink') return undefined;
+    const { district, gateway, channel } = parsed;
+    const origin: Origin = { district, gateway, channel, topic, channelLabels: { channel } };
+    if (this.origins.size >= TOPICS_CACHED) this.origins.clear();
+    this.origins.set(topic, origin);
+    return origin;
+  }
+
   private untilUnsaturated(): Promise<void> {
+    if (this.o.writer.whenUnsaturated) return this.o.writer.whenUnsaturated();
     return new Promise((resolve) => {
       const poll = setInterval(() => {
         if (this.o.writer.saturated) return;
@@ -182,10 +202,10 @@ export class Ingest {
   }
 
   private onTelemetry(origin: Origin, env: TelemetryEnvelope): void {
-    const boot = this.admit(origin, env);
+    const receivedAt = this.now();
+    const boot = this.admit(origin, env, receivedAt);
     if (!boot) return;
     const { district, gateway } = origin;
-    const receivedAt = this.now();
     const readings = env.readings;
     const points = new Array<ReadingPoint>(readings.length);
     const registry = this.o.registry;
@@ -207,10 +227,10 @@ export class Ingest {
   }
 
   private onEvents(origin: Origin, env: EventEnvelope): void {
-    const boot = this.admit(origin, env);
+    const receivedAt = this.now();
+    const boot = this.admit(origin, env, receivedAt);
     if (!boot) return;
     const { district, gateway } = origin;
-    const receivedAt = this.now();
     const points = env.events.map((event) => {
       this.o.bus.emit('event', { event, district, gateway, receivedAt });
       const asset = event.asset ?? this.o.registry.assetOf(event.device);
@@ -238,8 +258,12 @@ export class Ingest {
   }
 
   /** Dedup and gap accounting; returns the boot's tracker when the message is new. */
-  private admit(origin: Origin, env: { bootId: string; seq: number; firstUnacked?: number }): BootTracker | undefined {
-    const view = this.o.registry.touch(origin.gateway, origin.district, this.now());
+  private admit(
+    origin: Origin,
+    env: { bootId: string; seq: number; firstUnacked?: number },
+    now: number,
+  ): BootTracker | undefined {
+    const view = this.o.registry.touch(origin.gateway, origin.district, now);
     const boot = this.bootTracker(origin.gateway, env.bootId);
     const before = boot.tracker.watermark;
     const result = boot.tracker.receive(env.seq, env.firstUnacked);
@@ -277,8 +301,7 @@ export class Ingest {
       list = [];
       this.boots.set(gateway, list);
     }
-    const found = list.find((b) => b.bootId === bootId);
-    if (found) return found;
+    for (const b of list) if (b.bootId === bootId) return b;
     const loaded = this.o.watermarks.get(gateway, bootId) ?? -1;
     const boot: BootTracker = { bootId, tracker: new SeqTracker(loaded), loaded };
     list.unshift(boot);

@@ -111,10 +111,13 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   /** Points in `queue` not yet taken into a batch. */
   private queuedPoints = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The oldest queued message when the flush timer was armed (the timer fires when it is due). */
+  private flushTimerFor: Message | undefined;
   private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
   private flushAll = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  private unsaturatedWaiters: Array<() => void> = [];
 
   private readonly metrics: {
     written: ReturnType<MetricsRegistry['counter']>;
@@ -172,6 +175,12 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   /** True while `pending` >= `highWaterMark`: the ingest should stop taking uplinks. */
   get saturated(): boolean {
     return this.pendingPoints >= this.highWaterMark;
+  }
+
+  /** Resolves as soon as `saturated` is false (at once when it is). */
+  whenUnsaturated(): Promise<void> {
+    if (!this.saturated) return Promise.resolve();
+    return new Promise((resolve) => this.unsaturatedWaiters.push(resolve));
   }
 
   lagMs(now: number): number {
@@ -236,14 +245,21 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   }
 
   private armFlushTimer(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
     const oldest = this.queue.peek();
     // With every slot busy the next completion pumps again; a timer would only spin.
-    if (!oldest || this.inFlight >= this.maxInFlight || this.closed) return;
+    const needed = oldest !== undefined && this.inFlight < this.maxInFlight && !this.closed;
+    // Armed for the same oldest message: its due time has not moved. (Re-arming on every submit
+    // cost a clearTimeout + setTimeout per message.)
+    if (needed && this.flushTimer !== undefined && this.flushTimerFor === oldest) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushTimerFor = undefined;
+    if (!needed) return;
     const wait = Math.max(0, oldest.submittedAt + this.flushIntervalMs - this.now());
+    this.flushTimerFor = oldest;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
+      this.flushTimerFor = undefined;
       this.pump();
     }, wait);
   }
@@ -295,6 +311,11 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
       (batch.messages[i] as Message).remaining -= batch.counts[i] as number;
     this.releaseDurable();
     this.pump();
+    if (this.unsaturatedWaiters.length > 0 && !this.saturated) {
+      const waiters = this.unsaturatedWaiters;
+      this.unsaturatedWaiters = [];
+      for (const resume of waiters) resume();
+    }
   }
 
   private onFailed(batch: Batch, failures: number, err: unknown): void {

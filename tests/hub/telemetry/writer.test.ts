@@ -239,6 +239,31 @@ describe('BatchingTelemetryWriter', () => {
     expect(w.pending).toBe(0);
   });
 
+  it('whenUnsaturated resolves with the write that brings pending below the high-water mark', async () => {
+    const w = make({ batchSize: 2, flushIntervalMs: 10, maxInFlight: 1, highWaterMark: 4 });
+    const resumed = vi.fn();
+    await w.whenUnsaturated().then(resumed);
+    expect(resumed).toHaveBeenCalledTimes(1);
+    w.submit(points('a', 2), () => {});
+    w.submit(points('b', 2), () => {});
+    w.submit(points('c', 2), () => {});
+    expect(w.saturated).toBe(true);
+    void w.whenUnsaturated().then(resumed);
+    await vi.advanceTimersByTimeAsync(10);
+    store.attempts[0]?.resolve();
+    await tick();
+    await tick();
+    expect(w.pending).toBe(4);
+    expect(resumed).toHaveBeenCalledTimes(1);
+    expect(store.attempts).toHaveLength(2);
+    store.attempts[1]?.resolve();
+    await tick();
+    expect(w.pending).toBe(2);
+    expect(w.saturated).toBe(false);
+    await tick();
+    expect(resumed).toHaveBeenCalledTimes(2);
+  });
+
   it('reports pending, lag and saturation, and calls back for an empty message in order', async () => {
     const w = make({ batchSize: 3, flushIntervalMs: 100, highWaterMark: 4, now: () => Date.now() });
     const t0 = Date.now();
