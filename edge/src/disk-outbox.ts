@@ -10,6 +10,8 @@
  * - `boot`: the next seq of each boot that still has messages; earlier boots are replayed under
  *   their own id and acknowledged separately.
  * - `loss`: thinning not reported yet (loss-ledger.ts). The quota policy is in outbox-quota.ts.
+ * - `taken`: per device and kind, how many items were ever taken and their ts range, committed
+ *   with the items and never deleted (an audit ledger, outbox-store.ts).
  *
  * Acks delete with synchronous=NORMAL (no fsync of their own; the next FULL commit carries them):
  * losing an ack's delete in a power cut only means a re-send the hub drops as a duplicate.
@@ -36,6 +38,7 @@ import {
   prepareStatements,
   SCHEMA,
   scalar,
+  tallyTaken,
 } from './outbox-store.js';
 
 export const OUTBOX_FILE = 'outbox.db';
@@ -111,10 +114,11 @@ export class DiskOutbox implements Outbox {
     this.ledger = new LossLedger(db, m);
     this.quotaKeeper = new QuotaKeeper(db, this.ledger, o.compactWindows, o.log);
     this.stmt = prepareStatements(db);
-    const insertItem = this.stmt.insertItem;
+    const { insertItem, countTaken } = this.stmt;
     this.commitBatch = (batch: Pending[]) =>
       inTransaction(db, () => {
         for (const p of batch) insertItem.run(p.kind, p.device, p.ts, p.at, Buffer.byteLength(p.body), p.body);
+        for (const t of tallyTaken(batch)) countTaken.run(t.device, t.kind, t.n, t.minTs, t.maxTs);
         return this.ledger.writeRemembered();
       });
   }

@@ -4,6 +4,52 @@
 import type Database from 'libsql';
 import { LOSS_TABLE } from './loss-ledger.js';
 
+/**
+ * What the outbox has ever taken, per device and item kind: count and timestamp range. Written in
+ * the transaction that inserts the items and never deleted, so it is exactly what a crash kept: an
+ * audit ledger of "produced" for whoever checks delivery end to end (the chaos test).
+ */
+const TAKEN_TABLE = `
+CREATE TABLE IF NOT EXISTS taken (
+  device TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  PRIMARY KEY (device, kind)
+);`;
+
+export interface TakenTally {
+  device: string;
+  kind: number;
+  n: number;
+  minTs: number;
+  maxTs: number;
+}
+
+/** The batch summed per (device, kind), for the taken ledger. */
+export function tallyTaken(batch: readonly Pending[]): TakenTally[] {
+  const byKey = new Map<string, TakenTally>();
+  for (const p of batch) {
+    const key = `${p.kind}\u0000${p.device}`;
+    const t = byKey.get(key);
+    if (!t) byKey.set(key, { device: p.device, kind: p.kind, n: 1, minTs: p.ts, maxTs: p.ts });
+    else {
+      t.n++;
+      if (p.ts < t.minTs) t.minTs = p.ts;
+      if (p.ts > t.maxTs) t.maxTs = p.ts;
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** The taken ledger of an outbox file (readable beside the running writer, WAL). */
+export function readTakenLedger(db: Database.Database): TakenTally[] {
+  return db
+    .prepare('SELECT device, kind, n, min_ts AS minTs, max_ts AS maxTs FROM taken ORDER BY device, kind')
+    .all() as TakenTally[];
+}
+
 // AUTOINCREMENT: ids are never reused, even after the table emptied; the lanes and the uplink rely on it.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS item (
@@ -31,6 +77,7 @@ CREATE TABLE IF NOT EXISTS message (
 );
 CREATE TABLE IF NOT EXISTS boot (boot_id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, next_seq INTEGER NOT NULL);
 ${LOSS_TABLE}
+${TAKEN_TABLE}
 `;
 
 export interface Pending {
@@ -80,6 +127,11 @@ export function isDiskFull(err: unknown): boolean {
 export function prepareStatements(db: Database.Database) {
   return {
     insertItem: db.prepare('INSERT INTO item (kind, device, ts, at, bytes, body) VALUES (?, ?, ?, ?, ?, ?)'),
+    countTaken: db.prepare(
+      `INSERT INTO taken (device, kind, n, min_ts, max_ts) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (device, kind) DO UPDATE SET n = n + excluded.n,
+         min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts)`,
+    ),
     lane: db.prepare('SELECT id, at, bytes, body FROM item WHERE kind = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?'),
     deleteRange: db.prepare('DELETE FROM item WHERE kind = ? AND id >= ? AND id <= ?'),
     insertMessage: db.prepare(

@@ -4,7 +4,7 @@
  * Stopped by its PID (SIGTERM, then SIGKILL), never by name.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,11 @@ export interface RunningInfluxd {
   url: string;
   port: number;
   pid: number;
+  /** Directory of its config, meta, data and wal. */
+  dir: string;
+  /** Sends a signal to influxd (SIGSTOP/SIGCONT to make it hang and resume). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL; removes the directory unless it was given in the options. */
   stop(): Promise<void>;
 }
 
@@ -22,6 +27,15 @@ export interface StartInfluxdOptions {
   binary?: string;
   /** How long to wait for GET /ping to answer 204. Default 30 s (a loaded CI box can be slow). */
   readyTimeoutMs?: number;
+  /**
+   * Run on this directory (created when missing) and keep it on stop(), so that a later start with
+   * the same dir and ports finds the same data. Default: a fresh temp dir, removed on stop().
+   */
+  dir?: string;
+  /** HTTP port. Default: a free one. */
+  httpPort?: number;
+  /** RPC (backup) port. Default: a free one. */
+  rpcPort?: number;
 }
 
 /** True when the binary can be executed (it prints its version). */
@@ -105,8 +119,11 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 export async function startInfluxd(opts: StartInfluxdOptions = {}): Promise<RunningInfluxd> {
   const binary = opts.binary ?? process.env.INFLUXD_PATH ?? 'influxd';
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
-  const dir = await mkdtemp(join(tmpdir(), 'citygrid-influxd-'));
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'citygrid-influxd-')));
+  await mkdir(dir, { recursive: true });
+  const httpPort = opts.httpPort ?? (await freePort());
+  const rpcPort = opts.rpcPort ?? (await freePort());
   const confFile = join(dir, 'influxdb.conf');
   await writeFile(confFile, config(dir, httpPort, rpcPort));
   const url = `http://127.0.0.1:${httpPort}`;
@@ -124,12 +141,14 @@ export async function startInfluxd(opts: StartInfluxdOptions = {}): Promise<Runn
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       child.kill('SIGTERM');
+      // A stopped (SIGSTOP) influxd handles SIGTERM only once it runs again.
+      child.kill('SIGCONT');
       if (!(await waitExit(child, 10_000))) {
         child.kill('SIGKILL');
         await waitExit(child, 5_000);
       }
     }
-    await rm(dir, { recursive: true, force: true });
+    if (ownDir) await rm(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + readyTimeoutMs;
@@ -145,5 +164,9 @@ export async function startInfluxd(opts: StartInfluxdOptions = {}): Promise<Runn
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { url, port: httpPort, pid: child.pid as number, stop };
+  const pid = child.pid as number;
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, sig);
+  };
+  return { url, port: httpPort, pid, dir, signal, stop };
 }
