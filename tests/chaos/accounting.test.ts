@@ -83,6 +83,15 @@ describe('deviceBooks', () => {
     expect(balanced(twice)).toBe(false);
   });
 
+  it('expects one point for two epochs the device stamped with one time', () => {
+    const repeated = [...emitted.slice(0, 8), emitted[7] as number, ...emitted.slice(8)];
+    const b = deviceBooks({ ...base, emitted: repeated, taken: { ...taken, n: 21 }, stored: emitted });
+    expect(b).toMatchObject({ produced: 21, sameTs: 1, stored: 20, lost: 0, duplicated: 0 });
+    expect(balanced(b)).toBe(true);
+    // Without the repeat in the receiver's output, the 21st taken reading is lost.
+    expect(deviceBooks({ ...base, taken: { ...taken, n: 21 }, stored: emitted }).lost).toBe(1);
+  });
+
   it('fails on events taken and not stored', () => {
     expect(balanced(deviceBooks({ ...base, taken, stored: emitted, eventsProduced: 2, eventsStored: 1 }))).toBe(false);
   });

@@ -7,7 +7,12 @@
  *   while its edge was dead were taken by nobody and do not count as produced.
  * - stored: the device's points in InfluxDB.
  *
- * lost = produced - stored, duplicated = stored - produced (each when positive). A hole is a run
+ * The simulator can stamp two epochs with one time (a late timer tick, then one on time, both
+ * floor to the same period). Both are taken, but InfluxDB keeps one point per series and time, so
+ * such repeats are counted apart (sameTs: repeats the device emitted while its edge was alive) and
+ * expected = produced - sameTs.
+ *
+ * lost = expected - stored, duplicated = stored - expected (each when positive). A hole is a run
  * of emitted epochs missing from the store; holes that overlap a window in which the device's edge
  * process was dead are expected, any other is a failure (a reading the edge should have taken).
  */
@@ -30,6 +35,8 @@ export interface DeviceBooks {
   device: string;
   emitted: number;
   produced: number;
+  /** Epochs emitted with the time of the epoch before them, while the edge was alive. */
+  sameTs: number;
   stored: number;
   lost: number;
   duplicated: number;
@@ -98,6 +105,12 @@ export function deviceBooks(input: {
     } else run = { from: t, to: t, missing: 1 };
   }
   close();
+  let sameTs = 0;
+  for (let i = 1; i < emitted.length; i++) {
+    const t = emitted[i] as number;
+    if (t === emitted[i - 1] && t >= from && t <= to && !overlaps(t, t, deadWindows)) sameTs++;
+  }
+  const expected = produced - sameTs;
   let missingWhileDead = 0;
   const holesOutsideDead: Hole[] = [];
   for (const h of holes) {
@@ -109,9 +122,10 @@ export function deviceBooks(input: {
     device: input.device,
     emitted: emitted.length,
     produced,
+    sameTs,
     stored: stored.length,
-    lost: Math.max(0, produced - stored.length),
-    duplicated: Math.max(0, stored.length - produced),
+    lost: Math.max(0, expected - stored.length),
+    duplicated: Math.max(0, stored.length - expected),
     increasing,
     unknownTs: stored.filter((t) => !emittedSet.has(t)).length,
     endsMatch: taken !== undefined && stored[0] === taken.minTs && stored.at(-1) === taken.maxTs,

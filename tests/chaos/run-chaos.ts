@@ -56,6 +56,8 @@ export interface AppliedFault {
 
 export interface ChaosSummary {
   produced: number;
+  /** Repeated epoch times from the simulator (one InfluxDB point each pair; accounting.ts). */
+  sameTs: number;
   stored: number;
   lost: number;
   duplicated: number;
@@ -209,6 +211,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     ok = devices.every(balanced);
     const summary: ChaosSummary = {
       produced: sum((d) => d.produced),
+      sameTs: sum((d) => d.sameTs),
       stored: sum((d) => d.stored),
       lost: sum((d) => d.lost),
       duplicated: sum((d) => d.duplicated),
