@@ -217,7 +217,7 @@ describe('Ingest', () => {
     expect((await acks()).map((p) => p.payload)).toEqual([{ bootId: 'boot-a', seq: 1 }]);
   });
 
-  it('tracks gateway state from state messages and rejects a malformed one', () => {
+  it('tracks gateway state from state messages and rejects a malformed one', async () => {
     const state = (body: Record<string, unknown>) =>
       Buffer.from(JSON.stringify({ gateway: 'gw-xh-01', ts: 1_700_000_000_000, ...body }));
     expect(
@@ -233,7 +233,11 @@ describe('Ingest', () => {
     expect(ingest.handle('cg/v1/xihu/gw-xh-01/state', state({ state: 'sleepy' }))?.reason).toBe('bad-envelope');
     ingest.handle(TOPIC, telemetry(0));
     expect(writer.submitted).toHaveLength(1);
+    // Message and reading counters are added once per turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(metrics.counter('citygrid_ingest_messages_total', '').get({ channel: 'state' })).toBe(2);
+    expect(metrics.counter('citygrid_ingest_messages_total', '').get({ channel: 'telemetry' })).toBe(1);
+    expect(metrics.counter('citygrid_ingest_readings_total', '').get()).toBe(1);
   });
 
   it('stores events as points of the event measurement and acks them only once they are durable', async () => {

@@ -23,6 +23,9 @@ export type ReceiveResult =
  */
 export const MAX_DURABLE_ABOVE_WATERMARK = 65_536;
 
+/** The common answer (a new seq, no gap, in order), shared: receive() runs once per uplink message. */
+const NEW_IN_ORDER: ReceiveResult = Object.freeze({ kind: 'new', gaps: 0, late: false });
+
 export class SeqTracker {
   private mark: number;
   /** Everything below this is settled according to the edge (max firstUnacked seen). */
@@ -73,15 +76,17 @@ export class SeqTracker {
       late = true;
     }
     this.inFlight.add(seq);
-    return { kind: 'new', gaps, late };
+    return gaps === 0 && !late ? NEW_IN_ORDER : { kind: 'new', gaps, late };
   }
 
   /** Marks a seq durable; returns true when the watermark moved. */
   markDurable(seq: number): boolean {
     if (!this.inFlight.delete(seq)) return false;
     if (seq <= this.mark) return false;
-    this.durable.add(seq);
     const before = this.mark;
+    // In order (the usual case) the seq moves the watermark itself; no need to park it in `durable`.
+    if (seq === this.mark + 1) this.mark = seq;
+    else this.durable.add(seq);
     this.advance();
     if (this.durable.size > MAX_DURABLE_ABOVE_WATERMARK) this.abandonLowestHole();
     return this.mark !== before;

@@ -43,25 +43,35 @@ export interface LiveEventMap {
 type Listener<T> = (payload: T) => void;
 
 export class LiveBus {
-  private readonly listeners: { [K in keyof LiveEventMap]: Set<Listener<LiveEventMap[K]>> } = {
-    reading: new Set(),
-    event: new Set(),
-    gateway: new Set(),
+  /**
+   * Listeners per event name, as arrays replaced on every (un)subscribe: emit runs for every
+   * accepted reading, and walking a plain array allocates nothing (a Set's iterator does).
+   */
+  private readonly listeners: { [K in keyof LiveEventMap]: readonly Listener<LiveEventMap[K]>[] } = {
+    reading: [],
+    event: [],
+    gateway: [],
   };
 
   constructor(private readonly log: Logger) {}
 
   /** Subscribes; returns the unsubscribe function. */
   on<K extends keyof LiveEventMap>(name: K, listener: Listener<LiveEventMap[K]>): () => void {
-    const set = this.listeners[name] as Set<Listener<LiveEventMap[K]>>;
-    set.add(listener);
-    return () => set.delete(listener);
+    // Like a Set: the same function subscribed twice is one subscription.
+    if (!this.get(name).includes(listener)) this.set(name, [...this.get(name), listener]);
+    return () => {
+      this.set(
+        name,
+        this.get(name).filter((l) => l !== listener),
+      );
+    };
   }
 
   emit<K extends keyof LiveEventMap>(name: K, payload: LiveEventMap[K]): void {
-    for (const listener of this.listeners[name] as Set<Listener<LiveEventMap[K]>>) {
+    const listeners = this.get(name);
+    for (let i = 0; i < listeners.length; i++) {
       try {
-        listener(payload);
+        (listeners[i] as Listener<LiveEventMap[K]>)(payload);
       } catch (err) {
         this.log.error({ err, topic: name }, 'Live bus listener threw');
       }
@@ -69,6 +79,14 @@ export class LiveBus {
   }
 
   listenerCount(name: keyof LiveEventMap): number {
-    return this.listeners[name].size;
+    return this.listeners[name].length;
+  }
+
+  private get<K extends keyof LiveEventMap>(name: K): readonly Listener<LiveEventMap[K]>[] {
+    return this.listeners[name] as readonly Listener<LiveEventMap[K]>[];
+  }
+
+  private set<K extends keyof LiveEventMap>(name: K, list: readonly Listener<LiveEventMap[K]>[]): void {
+    (this.listeners as Record<K, readonly Listener<LiveEventMap[K]>[]>)[name] = list;
   }
 }

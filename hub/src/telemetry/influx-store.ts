@@ -26,7 +26,7 @@ import { describeError, StartupError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { Counter, MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
-import { toLineProtocolBody } from './line-protocol.js';
+import { LineProtocolEncoder } from './line-protocol.js';
 import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
 export interface InfluxStoreOptions {
@@ -85,6 +85,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   /** Writes go through the package's HTTP pool (same errors as writePoints) with our own serialiser. */
   private readonly writePool: Pool;
   private readonly rejected: Counter;
+  private readonly encoder = new LineProtocolEncoder();
 
   constructor(
     private readonly opts: InfluxStoreOptions,
@@ -152,7 +153,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
         path: '/write',
         query: { db: this.opts.database, precision: 'ms', rp: this.opts.retentionPolicy },
         // A Buffer, though typed string: the pool only passes it to Buffer.from and req.write.
-        body: toLineProtocolBody(points) as unknown as string,
+        body: this.encoder.body(points) as unknown as string,
         auth: this.opts.username === undefined ? undefined : `${this.opts.username}:${this.opts.password ?? ''}`,
       });
       return;

@@ -40,51 +40,108 @@ function pointLine(p: TelemetryPoint): string {
   return `${line} ${p.ts}`;
 }
 
-/**
- * The line of a ReadingPoint, straight from its reading: the same text pointLine gives for its
- * tags and fields (same order: tags asset?, device, district, gateway, grid?; the reading's fields
- * with `quality` in place of a field of that name, else last), without building those objects.
- */
-function readingLine(p: ReadingPoint): string {
-  const r = p.reading;
-  let line = r.kind;
-  if (p.asset) line += `,asset=${escapeKey(p.asset)}`;
-  line += `,device=${escapeKey(r.device)},district=${escapeKey(p.district)},gateway=${escapeKey(p.gateway)}`;
-  if (p.grid) line += `,grid=${escapeKey(p.grid)}`;
-  const quality = r.quality === undefined ? '"good"' : fieldValue(r.quality);
-  const fields = r.fields;
-  let sep = ' ';
-  let qualityWritten = false;
-  for (const key in fields) {
-    if (key === QUALITY_FIELD) {
-      line += `${sep}${QUALITY_FIELD}=${quality}`;
-      qualityWritten = true;
-    } else line += `${sep}${escapeKey(key)}=${fieldValue(fields[key] as FieldValue)}`;
-    sep = ',';
-  }
-  if (!qualityWritten) line += `${sep}${QUALITY_FIELD}=${quality}`;
-  return `${line} ${r.ts}`;
+/** Entries an encoder cache holds before it starts over (devices, field keys). */
+const CACHE_LIMIT = 100_000;
+
+/** A device's tag set as last written, with the line prefix it gives (measurement and tags). */
+interface TagPrefix {
+  kind: string;
+  district: string;
+  gateway: string;
+  asset: string | undefined;
+  grid: string | undefined;
+  text: string;
 }
 
-function lines(points: readonly TelemetryPoint[]): string[] {
-  const out = new Array<string>(points.length);
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i] as TelemetryPoint;
-    out[i] = p instanceof ReadingPoint ? readingLine(p) : pointLine(p);
+/**
+ * Writes the lines of ReadingPoints straight from their readings, with what repeats from point to
+ * point cached: a device's measurement + tags prefix, and each field key with its `=`. The text is
+ * exactly what toLineProtocol gives for the same points. Why: at 50 readings per message escaping
+ * and concatenating tags and keys was ~15 % of the hub's ingest CPU; only the field values really
+ * change from one reading to the next.
+ */
+export class LineProtocolEncoder {
+  private readonly prefixes = new Map<string, TagPrefix>();
+  private readonly keys = new Map<string, string>();
+
+  /** One line per point, joined with `\n`. */
+  text(points: readonly TelemetryPoint[]): string {
+    const out = new Array<string>(points.length);
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i] as TelemetryPoint;
+      out[i] = p instanceof ReadingPoint ? this.readingLine(p) : pointLine(p);
+    }
+    return out.join('\n');
   }
-  return out;
+
+  /**
+   * text() as UTF-8, the request body. Joining the lines gives a flat string that encodes in one
+   * pass (a string grown with `+=` is a rope V8 first flattens); and the `influx` pool would encode
+   * a string body twice (once for content-length).
+   */
+  body(points: readonly TelemetryPoint[]): Buffer {
+    return Buffer.from(this.text(points), 'utf8');
+  }
+
+  /**
+   * Tags in the order readingToPoint gives them (asset?, device, district, gateway, grid?); the
+   * reading's fields with `quality` in place of a field of that name, else last.
+   */
+  private readingLine(p: ReadingPoint): string {
+    const r = p.reading;
+    let line = this.prefix(p);
+    const quality = r.quality === undefined ? '"good"' : fieldValue(r.quality);
+    const fields = r.fields;
+    let sep = ' ';
+    let qualityWritten = false;
+    for (const key in fields) {
+      if (key === QUALITY_FIELD) {
+        line += `${sep}${QUALITY_FIELD}=${quality}`;
+        qualityWritten = true;
+      } else {
+        const value = fields[key] as FieldValue;
+        line += sep + this.keyEquals(key) + (typeof value === 'number' ? String(value) : fieldValue(value));
+      }
+      sep = ',';
+    }
+    if (!qualityWritten) line += `${sep}${QUALITY_FIELD}=${quality}`;
+    return `${line} ${r.ts}`;
+  }
+
+  private prefix(p: ReadingPoint): string {
+    const device = p.reading.device;
+    const kind = p.reading.kind;
+    const known = this.prefixes.get(device);
+    if (
+      known !== undefined &&
+      known.kind === kind &&
+      known.district === p.district &&
+      known.gateway === p.gateway &&
+      known.asset === p.asset &&
+      known.grid === p.grid
+    )
+      return known.text;
+    let text = kind;
+    if (p.asset) text += `,asset=${escapeKey(p.asset)}`;
+    text += `,device=${escapeKey(device)},district=${escapeKey(p.district)},gateway=${escapeKey(p.gateway)}`;
+    if (p.grid) text += `,grid=${escapeKey(p.grid)}`;
+    if (this.prefixes.size >= CACHE_LIMIT) this.prefixes.clear();
+    this.prefixes.set(device, { kind, district: p.district, gateway: p.gateway, asset: p.asset, grid: p.grid, text });
+    return text;
+  }
+
+  private keyEquals(key: string): string {
+    let text = this.keys.get(key);
+    if (text === undefined) {
+      text = `${escapeKey(key)}=`;
+      if (this.keys.size >= CACHE_LIMIT) this.keys.clear();
+      this.keys.set(key, text);
+    }
+    return text;
+  }
 }
 
 /** One line per point, joined with `\n`; the timestamp is `ts` in ms. */
 export function toLineProtocol(points: readonly TelemetryPoint[]): string {
-  return lines(points).join('\n');
-}
-
-/**
- * toLineProtocol as UTF-8, the request body. Joining the lines gives a flat string that encodes in
- * one pass; a string grown with `+=` is a rope that V8 first flattens, and the `influx` pool encodes
- * a string body twice (once for content-length).
- */
-export function toLineProtocolBody(points: readonly TelemetryPoint[]): Buffer {
-  return Buffer.from(toLineProtocol(points), 'utf8');
+  return new LineProtocolEncoder().text(points);
 }

@@ -1,7 +1,7 @@
 import Influx from 'influx';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../../drivers/sdk/reading.js';
-import { toLineProtocol, toLineProtocolBody } from '../../../hub/src/telemetry/line-protocol.js';
+import { LineProtocolEncoder, toLineProtocol } from '../../../hub/src/telemetry/line-protocol.js';
 import { ReadingPoint, readingToPoint } from '../../../hub/src/telemetry/point-mapping.js';
 import type { TelemetryPoint } from '../../../hub/src/telemetry/types.js';
 
@@ -96,7 +96,26 @@ describe('toLineProtocol of ReadingPoints', () => {
     ];
     const text = toLineProtocol(mixed);
     expect(text.split('\n')).toHaveLength(2);
-    expect(toLineProtocolBody(mixed).equals(Buffer.from(text, 'utf8'))).toBe(true);
-    expect(toLineProtocolBody(mixed).toString('utf8')).toContain('名称="西湖"');
+    const body = new LineProtocolEncoder().body(mixed);
+    expect(body.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(body.toString('utf8')).toContain('名称="西湖"');
+  });
+
+  it('an encoder reused across writes follows a device whose tags change', () => {
+    const encoder = new LineProtocolEncoder();
+    const placements: [string, string, string | undefined, string | undefined][] = [
+      ['xihu', 'gw-xh-01', undefined, undefined],
+      ['xihu', 'gw-xh-01', undefined, undefined],
+      ['xihu', 'gw-xh-02', undefined, undefined],
+      ['gongshu', 'gw-xh-02', undefined, undefined],
+      ['gongshu', 'gw-xh-02', 'wm-1', undefined],
+      ['gongshu', 'gw-xh-02', 'wm-1', 'cell-9'],
+      ['gongshu', 'gw-xh-02', 'wm-1', 'cell-9'],
+    ];
+    for (const [i, [district, gateway, asset, grid]] of placements.entries()) {
+      const kind = i === 6 ? 'water_quality' : base.kind;
+      const point = new ReadingPoint({ ...base, kind, ts: base.ts + i }, district, gateway, asset, grid, 0);
+      expect(encoder.text([point])).toBe(toLineProtocol([{ ...point.toJSON() }]));
+    }
   });
 });
