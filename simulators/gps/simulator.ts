@@ -85,11 +85,14 @@ export async function startGpsSimulator(opts: GpsSimulatorOptions): Promise<GpsS
   const periodMs = 1000 / rateHz;
   let epochs = 0;
   let stopped = false;
+  let lastTime = Number.NEGATIVE_INFINITY;
 
   const tick = () => {
     if (stopped) return;
-    // receivers stamp epochs on whole multiples of the period
-    const time = Math.floor(now() / periodMs) * periodMs;
+    // Receivers stamp epochs on whole multiples of the period, and never twice with one time: a
+    // late timer tick must not repeat the previous epoch's time (found by the chaos test).
+    const time = Math.max(Math.floor(now() / periodMs) * periodMs, lastTime + periodMs);
+    lastTime = time;
     const fix = truck.step(1 / rateHz, Math.round(time));
     const noFix = (opts.noFixEvery ?? 0) > 0 && (epochs + 1) % (opts.noFixEvery as number) === 0;
     const sent = noFix ? { ...fix, valid: false } : fix;
