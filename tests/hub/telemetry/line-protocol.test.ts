@@ -85,8 +85,18 @@ describe('toLineProtocol of ReadingPoints', () => {
         gateway: 'gw-xh-01',
         resolveGrid: () => grid,
       });
-      expect(toLineProtocol([fast])).toBe(toLineProtocol([plain]));
+      expect(new LineProtocolEncoder().text([fast])).toBe(toLineProtocol([plain]));
+      expect(new LineProtocolEncoder().body([fast]).equals(Buffer.from(toLineProtocol([plain]), 'utf8'))).toBe(true);
     }
+  });
+
+  it('writes every line of a large batch, growing its buffer, the same as the string form', () => {
+    const points = Array.from({ length: 3000 }, (_, i) => {
+      const fields = { total_m3: i / 7, note: i % 3 === 0 ? `西湖-${'x'.repeat(i % 300)}` : 'ok', odd: i % 2 === 0 };
+      return new ReadingPoint({ ...base, ts: base.ts + i, fields }, 'xihu', `gw-${i % 5}`, undefined, undefined, 0);
+    });
+    const plain = points.map((p) => p.toJSON());
+    expect(new LineProtocolEncoder().body(points).equals(Buffer.from(toLineProtocol(plain), 'utf8'))).toBe(true);
   });
 
   it('mixes ReadingPoints and plain points in one body, UTF-8 encoded', () => {
