@@ -54,6 +54,22 @@ describe('Acker', () => {
     expect(sent.map((s) => s.seq)).toEqual([19]);
   });
 
+  it('acks an earlier boot being replayed and the new boot in the same interval, both', async () => {
+    const { link, sent } = manualLink();
+    const store = countingStore();
+    const acker = new Acker(link, store, silentLogger(), new MetricsRegistry(), { intervalMs: 50, bigMoveSeqs: 1000 });
+    acker.request('xihu', 'gw-1', 'boot-old', 41);
+    acker.request('xihu', 'gw-1', 'boot-new', 3);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(store.commits).toEqual([
+      [
+        { gateway: 'gw-1', bootId: 'boot-old', watermark: 41 },
+        { gateway: 'gw-1', bootId: 'boot-new', watermark: 3 },
+      ],
+    ]);
+    expect(sent.map((s) => s.seq).sort((a, b) => a - b)).toEqual([3, 41]);
+  });
+
   it('acks a big move at once, but commits only once until the broker confirms that ack', async () => {
     const { link, sent } = manualLink();
     const store = countingStore();

@@ -1,6 +1,6 @@
 /**
  * Acknowledges to each gateway, on `cg/v1/<district>/<gateway>/cmd/ack`, the highest contiguous
- * seq the hub has made durable (DESIGN §4.2). Acks are coalesced per gateway: at most one per
+ * seq the hub has made durable (DESIGN §4.2). Acks are coalesced per (gateway, boot): at most one per
  * `intervalMs` (default 50 ms), sooner when the watermark moved by `bigMoveSeqs` or more. Every
  * watermark is committed to the WatermarkStore BEFORE its ack goes out, so an ack never promises
  * what a restarted hub would not remember.
@@ -27,7 +27,12 @@ interface AckState {
   sent: number;
   /** An ack is owed (watermark moved, or a duplicate asks for the current one again). */
   due: boolean;
+  /** When this boot last asked for an ack; idle boots are forgotten. */
+  touched: number;
 }
+
+/** A boot that asked for no ack for this long is forgotten (its watermark stays in the store). */
+const IDLE_BOOT_MS = 10 * 60_000;
 
 export class Acker {
   private readonly states = new Map<string, AckState>();
@@ -64,11 +69,15 @@ export class Acker {
    */
   request(district: string, gateway: string, bootId: string, watermark: number, persisted = -1): void {
     if (this.closed || watermark < 0) return;
-    let s = this.states.get(gateway);
-    if (!s || s.bootId !== bootId) {
-      s = { district, gateway, bootId, watermark, persisted, sent: -1, due: true };
-      this.states.set(gateway, s);
+    // Keyed by boot as well: an edge replaying an earlier boot's outbox while its new boot sends
+    // live data needs both acks; one state per gateway let the newer request erase the older.
+    const key = `${gateway}\u0000${bootId}`;
+    let s = this.states.get(key);
+    if (!s) {
+      s = { district, gateway, bootId, watermark, persisted, sent: -1, due: true, touched: 0 };
+      this.states.set(key, s);
     }
+    s.touched = this.now();
     s.watermark = Math.max(s.watermark, watermark);
     s.due = true;
     // Measured from the last flush, not from the last ack the broker confirmed: until that PUBACK
@@ -81,6 +90,8 @@ export class Acker {
   flush(): void {
     this.timer = undefined;
     this.timerImmediate = false;
+    const now = this.now();
+    for (const [key, s] of this.states) if (!s.due && now - s.touched > IDLE_BOOT_MS) this.states.delete(key);
     const due = [...this.states.values()].filter((s) => s.due);
     if (due.length === 0) return;
     const toPersist = due.filter((s) => s.watermark > s.persisted);
