@@ -61,6 +61,7 @@ describe('Ingest', () => {
   let published: Published[];
   let readings: LiveReading[];
   let ingest: Ingest;
+  let registry: GatewayRegistry;
 
   const build = () => {
     const link: BrokerLink = {
@@ -80,7 +81,7 @@ describe('Ingest', () => {
       link,
       writer,
       watermarks: store,
-      registry: new GatewayRegistry(city),
+      registry: (registry = new GatewayRegistry(city)),
       bus,
       log: silentLogger(),
       metrics,
@@ -215,6 +216,14 @@ describe('Ingest', () => {
     ingest.handle(TOPIC, telemetry(2));
     expect(writer.submitted).toHaveLength(1);
     expect((await acks()).map((p) => p.payload)).toEqual([{ bootId: 'boot-a', seq: 1 }]);
+  });
+
+  it('keeps showing the boot the state message names while an earlier boot is replayed', () => {
+    const birth = { gateway: 'gw-xh-01', ts: 1_700_000_000_000, state: 'online', bootId: 'boot-new' };
+    ingest.handle('cg/v1/xihu/gw-xh-01/state', Buffer.from(JSON.stringify(birth)));
+    ingest.handle(TOPIC, telemetry(7)); // boot-a: the outbox of the boot before this one
+    expect(registry.get('gw-xh-01')?.bootId).toBe('boot-new');
+    expect(writer.submitted).toHaveLength(1);
   });
 
   it('tracks gateway state from state messages and rejects a malformed one', async () => {

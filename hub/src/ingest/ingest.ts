@@ -330,8 +330,10 @@ export class Ingest {
     const boot: BootTracker = { bootId, tracker: new SeqTracker(loaded), loaded };
     list.unshift(boot);
     if (list.length > BOOTS_KEPT) list.length = BOOTS_KEPT;
+    // The gateway's state message names its current boot; a replay of an earlier boot must not
+    // take that over (it would show the old boot in /api/gateways until the next state message).
     const view = this.o.registry.get(gateway);
-    if (view) {
+    if (view && view.bootId === undefined) {
       view.bootId = bootId;
       view.watermark = loaded;
     }
