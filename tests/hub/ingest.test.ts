@@ -77,11 +77,12 @@ describe('Ingest', () => {
     };
     const bus = new LiveBus(silentLogger());
     bus.on('reading', (r) => readings.push(r));
+    registry = new GatewayRegistry(city);
     return new Ingest({
       link,
       writer,
       watermarks: store,
-      registry: (registry = new GatewayRegistry(city)),
+      registry,
       bus,
       log: silentLogger(),
       metrics,
