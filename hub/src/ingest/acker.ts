@@ -35,7 +35,12 @@ interface AckState {
 const IDLE_BOOT_MS = 10 * 60_000;
 
 export class Acker {
-  private readonly states = new Map<string, AckState>();
+  /**
+   * Gateway -> boot id -> state. Nested rather than keyed by one `gateway + boot` string: request()
+   * runs once per durable message, and building and hashing that key each time showed at one
+   * reading per message.
+   */
+  private readonly states = new Map<string, Map<string, AckState>>();
   private timer: NodeJS.Timeout | undefined;
   /** The armed timer is an immediate one (a big move): nothing can make it sooner. */
   private timerImmediate = false;
@@ -71,11 +76,15 @@ export class Acker {
     if (this.closed || watermark < 0) return;
     // Keyed by boot as well: an edge replaying an earlier boot's outbox while its new boot sends
     // live data needs both acks; one state per gateway let the newer request erase the older.
-    const key = `${gateway}\u0000${bootId}`;
-    let s = this.states.get(key);
+    let boots = this.states.get(gateway);
+    if (!boots) {
+      boots = new Map();
+      this.states.set(gateway, boots);
+    }
+    let s = boots.get(bootId);
     if (!s) {
       s = { district, gateway, bootId, watermark, persisted, sent: -1, due: true, touched: 0 };
-      this.states.set(key, s);
+      boots.set(bootId, s);
     }
     s.touched = this.now();
     s.watermark = Math.max(s.watermark, watermark);
@@ -91,8 +100,14 @@ export class Acker {
     this.timer = undefined;
     this.timerImmediate = false;
     const now = this.now();
-    for (const [key, s] of this.states) if (!s.due && now - s.touched > IDLE_BOOT_MS) this.states.delete(key);
-    const due = [...this.states.values()].filter((s) => s.due);
+    const due: AckState[] = [];
+    for (const [gateway, boots] of this.states) {
+      for (const [bootId, s] of boots) {
+        if (s.due) due.push(s);
+        else if (now - s.touched > IDLE_BOOT_MS) boots.delete(bootId);
+      }
+      if (boots.size === 0) this.states.delete(gateway);
+    }
     if (due.length === 0) return;
     const toPersist = due.filter((s) => s.watermark > s.persisted);
     try {
