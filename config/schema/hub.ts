@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, idSchema, logLevel, secret } from './common.js';
+import { parseByteSize } from './gateway.js';
 
 const account = z
   .object({
@@ -108,9 +109,31 @@ export const hubConfigSchema = z
         influx: influx
           .optional()
           .describe('Write telemetry to InfluxDB 1.x. When omitted, the embedded store in dataDir is used.'),
+        spool: z
+          .object({
+            maxBytes: z
+              .union([
+                z.number().int(),
+                z
+                  .string()
+                  .refine((s) => parseByteSize(s) !== undefined, 'a size such as "512MB", "64KiB", "2GB"')
+                  .transform((s) => parseByteSize(s) as number),
+              ])
+              .pipe(z.number().int().min(65_536, 'at least 64KiB'))
+              .prefault(2e9)
+              .describe(
+                'Disk the InfluxDB spool (telemetry-spool.db in dataDir) may use for batches InfluxDB could not take (down, 5xx, timeouts, slow): they are acknowledged once spooled and replayed oldest first when InfluxDB answers again. At the bound the hub stops acknowledging uplinks (the edges keep their outboxes); nothing is dropped. E.g. "2GB" or a number of bytes. Default 2GB.',
+              ),
+            slowWrite: duration(
+              'An InfluxDB write still unanswered after this long is spooled (and acknowledged) instead of waited for. Default 2s.',
+            ).prefault('2s'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Disk spool of the InfluxDB sink (unused with the embedded store, which is on disk already).'),
       })
       .strict()
-      .default({})
+      .prefault({})
       .describe('Where telemetry is stored.'),
   })
   .strict();

@@ -20,7 +20,12 @@ import { openWatermarkStore } from './ingest/watermark-store.js';
 import { LiveBus } from './live/bus.js';
 import { LatestValueCache } from './live/latest-cache.js';
 import { SseFeed } from './live/sse.js';
-import { createTelemetryStore, createTelemetryWriter, writerOptionsFromConfig } from './telemetry/index.js';
+import {
+  createTelemetryStore,
+  createTelemetryWriter,
+  openSpoolFor,
+  writerOptionsFromConfig,
+} from './telemetry/index.js';
 import type { TelemetryStore } from './telemetry/types.js';
 
 export interface StartHubOptions {
@@ -91,7 +96,8 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
     // that the ingest holds deliveries and the backlog stays in the broker / edge outboxes.
     const highWaterMark =
       2 * (writerOptions.batchSize ?? 5000) * (writerOptions.maxInFlight ?? 2) + (writerOptions.batchSize ?? 5000);
-    const writer = createTelemetryWriter(store, { ...writerOptions, highWaterMark }, log, metrics);
+    const spool = openSpoolFor(store, hub.telemetry, dataDir);
+    const writer = createTelemetryWriter(store, { ...writerOptions, highWaterMark, spool }, log, metrics);
     cleanups.push(() => writer.close());
     const watermarks = openWatermarkStore(dataDir);
     // Boots not heard of for a month will not re-send anything.

@@ -26,6 +26,7 @@ import { describeError, StartupError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { Counter, MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { FieldValue } from '../../../drivers/sdk/reading.js';
+import type { DeadLetterSink } from './dead-letter.js';
 import { LineProtocolEncoder } from './line-protocol.js';
 import type { TelemetryPoint, TelemetryQuery, TelemetryStore } from './types.js';
 
@@ -38,6 +39,8 @@ export interface InfluxStoreOptions {
   password?: string;
   /** Per-request timeout, ms. Default 10 000. */
   requestTimeoutMs?: number;
+  /** Receives the points refused for good (./dead-letter.ts). */
+  deadLetters?: DeadLetterSink;
 }
 
 /** Back-off that never disables the only host: retry timing belongs to the TelemetryWriter. */
@@ -170,7 +173,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
         return;
       }
       if (points.length === 1) {
-        this.reject('bad-point', 1, { detail: http.detail, point: points[0] });
+        this.reject('bad-point', 1, { detail: http.detail, point: points[0] }, points);
         return;
       }
       const half = Math.ceil(points.length / 2);
@@ -188,25 +191,41 @@ export class InfluxTelemetryStore implements TelemetryStore {
       const [, field, measurement, inputType] = conflict as unknown as [string, string, string, string];
       const jsType = JS_TYPE_OF_INFLUX_TYPE[inputType];
       const devices = new Set<string>();
+      const conflicting: TelemetryPoint[] = [];
       for (const p of points) {
         const value: FieldValue | undefined = p.fields[field];
-        if (p.measurement === measurement && value !== undefined && typeof value === jsType)
+        if (p.measurement === measurement && value !== undefined && typeof value === jsType) {
           devices.add(p.tags.device ?? '');
+          conflicting.push(p);
+        }
       }
-      this.reject('field-type-conflict', dropped, { detail, measurement, field, devices: [...devices].slice(0, 20) });
+      // InfluxDB names only the first conflict: when it dropped more, the rest are counted unnamed.
+      const named = conflicting.slice(0, dropped);
+      this.reject(
+        'field-type-conflict',
+        dropped,
+        { detail, measurement, field, devices: [...devices].slice(0, 20) },
+        named,
+      );
       return;
     }
     if (/beyond retention/.test(detail)) {
-      this.reject('beyond-retention', dropped, { detail });
+      this.reject('beyond-retention', dropped, { detail }, []);
       return;
     }
     // "unable to parse" reports dropped=0 although the line it names was not stored.
-    this.reject('bad-point', Math.max(1, dropped), { detail });
+    this.reject('bad-point', Math.max(1, dropped), { detail }, []);
   }
 
-  private reject(reason: RejectReason, count: number, context: Record<string, unknown>): void {
+  private reject(
+    reason: RejectReason,
+    count: number,
+    context: Record<string, unknown> & { detail: string },
+    points: readonly TelemetryPoint[],
+  ): void {
     this.rejected.inc({ store: this.name, reason }, count);
-    this.log.warn({ reason, rejected: count, ...context }, 'InfluxDB rejected telemetry points; dropped them');
+    this.log.warn({ reason, rejected: count, ...context }, 'InfluxDB rejected telemetry points; dead-lettered them');
+    this.opts.deadLetters?.(reason, context.detail, points, count);
   }
 
   /**

@@ -14,10 +14,20 @@
  *   `highWaterMark` and false again below it. The writer itself still accepts every submit (no
  *   silent drops); the ingest is expected to stop taking uplinks (not acknowledge, pause the
  *   subscription) while it is true. The edge then keeps its outbox, which is where backlog belongs.
+ * - With a spool (InfluxDB only; ./spool.ts): a batch whose write fails, or is still in flight
+ *   after `spoolAfterMs`, is appended to the spool instead of retried in memory, and counts as
+ *   durable once appended (its callbacks run). While the spool holds anything, new batches go to
+ *   the spool too, behind it, so a device's points reach the store in the order they came; the
+ *   SpoolReplayer drains it oldest first and new batches go straight to the store again once it
+ *   is empty. A full spool (`maxBytes`) makes the writer `saturated` and it takes no batch until
+ *   replay made room: nothing is dropped. A batch that was diverted while its write was slow may
+ *   still land from that write too; writing a point twice is idempotent (types.ts).
  */
 import { CitygridError, describeError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { TelemetrySpool } from './spool.js';
+import { SpoolReplayer } from './spool-replayer.js';
 import type { TelemetryPoint, TelemetryStore, TelemetryWriter } from './types.js';
 
 export interface TelemetryWriterOptions {
@@ -35,6 +45,10 @@ export interface TelemetryWriterOptions {
   highWaterMark?: number;
   /** Clock for lag and batch age (ms since epoch). Default Date.now. */
   now?: () => number;
+  /** Disk spool for batches the store cannot take now (owned by the writer from here on: close() closes it). */
+  spool?: TelemetrySpool;
+  /** A write still in flight after this long is spooled (only with a spool), ms. Default 2000. */
+  spoolAfterMs?: number;
 }
 
 /** Thrown by drain() when the store did not take everything in time. */
@@ -66,6 +80,8 @@ interface Batch {
   /** The messages with points in this batch, in order, and how many each. */
   messages: Message[];
   counts: number[];
+  /** Written or spooled: a late answer of a diverted write is ignored. */
+  settled?: boolean;
 }
 
 /** A FIFO with O(1) shift; compacts its backing array now and then. */
@@ -101,6 +117,9 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   private readonly maxBackoffMs: number;
   readonly highWaterMark: number;
   private readonly now: () => number;
+  private readonly spool: TelemetrySpool | undefined;
+  private readonly spoolAfterMs: number;
+  private readonly replayer: SpoolReplayer | undefined;
 
   /** Messages with points not yet taken into a batch. */
   private readonly queue = new Fifo<Message>();
@@ -126,6 +145,7 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
     writeSeconds: ReturnType<MetricsRegistry['counter']>;
     lastWriteSeconds: ReturnType<MetricsRegistry['gauge']>;
     lastBatch: ReturnType<MetricsRegistry['gauge']>;
+    spooled: ReturnType<MetricsRegistry['counter']>;
   };
   private readonly labels: Record<string, string>;
 
@@ -142,6 +162,8 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.highWaterMark = opts.highWaterMark ?? 100_000;
     this.now = opts.now ?? Date.now;
+    this.spool = opts.spool;
+    this.spoolAfterMs = opts.spoolAfterMs ?? 2000;
     this.labels = { store: store.name };
     this.metrics = {
       written: metrics.counter('citygrid_sink_points_written_total', 'Telemetry points made durable by the store.'),
@@ -156,6 +178,10 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
         'Duration of the last successful store write.',
       ),
       lastBatch: metrics.gauge('citygrid_sink_last_batch_points', 'Points in the last successful store write.'),
+      spooled: metrics.counter(
+        'citygrid_sink_spooled_points_total',
+        'Telemetry points appended to the disk spool because the store failed or was slow.',
+      ),
     };
     metrics.gauge('citygrid_sink_pending_points', 'Telemetry points queued or in flight, not yet durable.', (g) =>
       g.set(this.labels, this.pendingPoints),
@@ -166,6 +192,33 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
     metrics.gauge('citygrid_sink_saturated', '1 while pending points are at or above the high-water mark.', (g) =>
       g.set(this.labels, this.saturated ? 1 : 0),
     );
+    const spool = this.spool;
+    if (spool) {
+      metrics.gauge('citygrid_sink_spool_rows', 'Batches in the disk spool waiting for replay.', (g) =>
+        g.set(this.labels, spool.rows),
+      );
+      metrics.gauge('citygrid_sink_spool_bytes', 'Encoded size of the batches in the disk spool.', (g) =>
+        g.set(this.labels, spool.bytes),
+      );
+      metrics.gauge('citygrid_sink_spool_points', 'Telemetry points in the disk spool.', (g) =>
+        g.set(this.labels, spool.points),
+      );
+      metrics.gauge('citygrid_sink_spool_oldest_age_seconds', 'Age of the oldest batch in the disk spool.', (g) =>
+        g.set(this.labels, spool.oldestAgeMs(this.now()) / 1000),
+      );
+      this.replayer = new SpoolReplayer(
+        spool,
+        store,
+        { batchSize: this.batchSize, initialBackoffMs: this.initialBackoffMs, maxBackoffMs: this.maxBackoffMs },
+        log,
+        metrics,
+        () => this.afterReplay(),
+      );
+      if (!spool.empty) {
+        log.info({ spooledPoints: spool.points, rows: spool.rows }, 'Replaying the telemetry spool left from before');
+        this.replayer.start();
+      }
+    }
   }
 
   get pending(): number {
@@ -174,7 +227,12 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
 
   /** True while `pending` >= `highWaterMark`: the ingest should stop taking uplinks. */
   get saturated(): boolean {
-    return this.pendingPoints >= this.highWaterMark;
+    return this.pendingPoints >= this.highWaterMark || this.spool?.full === true;
+  }
+
+  /** True while the spool holds batches: new batches queue behind them on disk. */
+  private get spooling(): boolean {
+    return this.spool !== undefined && !this.spool.empty;
   }
 
   /** Resolves as soon as `saturated` is false (at once when it is). */
@@ -225,6 +283,8 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.replayer?.stop();
+    this.spool?.close();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const t of this.retryTimers) clearTimeout(t);
@@ -234,12 +294,13 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   /** Starts as many batches as the rules allow and arms the flush timer for the rest. */
   private pump(): void {
     if (this.closed) return;
-    while (this.inFlight < this.maxInFlight && this.queuedPoints > 0) {
+    while (this.queuedPoints > 0 && this.canStartBatch()) {
       const full = this.queuedPoints >= this.batchSize;
       const oldest = this.queue.peek() as Message;
       const due = this.now() - oldest.submittedAt >= this.flushIntervalMs;
       if (!full && !due && !this.flushAll) break;
-      this.startBatch(this.takeBatch());
+      if (this.spooling) this.spoolBatch(this.takeBatch(), 0);
+      else this.startBatch(this.takeBatch());
     }
     this.armFlushTimer();
   }
@@ -247,7 +308,7 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   private armFlushTimer(): void {
     const oldest = this.queue.peek();
     // With every slot busy the next completion pumps again; a timer would only spin.
-    const needed = oldest !== undefined && this.inFlight < this.maxInFlight && !this.closed;
+    const needed = oldest !== undefined && this.canStartBatch() && !this.closed;
     // Armed for the same oldest message: its due time has not moved. (Re-arming on every submit
     // cost a clearTimeout + setTimeout per message.)
     if (needed && this.flushTimer !== undefined && this.flushTimerFor === oldest) return;
@@ -280,6 +341,15 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
     return batch;
   }
 
+  /**
+   * A free write slot; while spooling, room in the spool and no direct write still in flight (it
+   * may yet fail and be spooled: a later batch must not get into the spool ahead of it).
+   */
+  private canStartBatch(): boolean {
+    if (this.spooling) return this.inFlight === 0 && !(this.spool as TelemetrySpool).full;
+    return this.inFlight < this.maxInFlight;
+  }
+
   private startBatch(batch: Batch): void {
     this.inFlight += 1;
     this.attempt(batch, 0);
@@ -287,30 +357,87 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
 
   private attempt(batch: Batch, failures: number): void {
     const started = performance.now();
+    const slowTimer = this.spool ? setTimeout(() => this.divert(batch, failures), this.spoolAfterMs) : undefined;
     // A store may throw synchronously (a client's schema check): treat it like a rejection.
     Promise.resolve()
       .then(() => this.store.write(batch.points))
       .then(
-        () => this.onWritten(batch, (performance.now() - started) / 1000, failures),
-        (err: unknown) => this.onFailed(batch, failures + 1, err),
+        () => {
+          clearTimeout(slowTimer);
+          this.onWritten(batch, (performance.now() - started) / 1000, failures);
+        },
+        (err: unknown) => {
+          clearTimeout(slowTimer);
+          if (this.spool && !batch.settled && !this.closed) {
+            this.metrics.errors.inc(this.labels);
+            this.log.warn({ points: batch.points.length, err: describeError(err) }, 'Telemetry write failed; spooling');
+            this.divert(batch, failures + 1);
+          } else this.onFailed(batch, failures + 1, err);
+        },
       );
   }
 
-  private onWritten(batch: Batch, seconds: number, failures: number): void {
+  /** Takes an in-flight batch off the store (failed or slow) and appends it to the spool. */
+  private divert(batch: Batch, failures: number): void {
+    if (batch.settled || this.closed) return;
+    batch.settled = true;
+    this.inFlight -= 1;
+    this.spoolBatch(batch, failures);
+    this.pump();
+  }
+
+  /**
+   * Appends the batch to the spool and releases its points as durable. When the disk refuses
+   * (full, I/O error) the batch goes back to in-memory retries against the store.
+   */
+  private spoolBatch(batch: Batch, failures: number): void {
+    const spool = this.spool as TelemetrySpool;
+    try {
+      spool.append(batch.points, this.now());
+    } catch (err) {
+      this.log.error({ points: batch.points.length, err: describeError(err) }, 'Telemetry spool append failed');
+      batch.settled = false;
+      this.inFlight += 1;
+      this.onFailed(batch, Math.max(1, failures), err);
+      return;
+    }
+    this.metrics.spooled.inc(this.labels, batch.points.length);
+    this.replayer?.start(failures > 0 ? this.initialBackoffMs : this.spoolAfterMs);
+    this.settle(batch);
+  }
+
+  /** After replay removed rows: room in the spool, maybe empty (new batches go direct again). */
+  private afterReplay(): void {
     if (this.closed) return;
+    this.pump();
+    this.wakeUnsaturated();
+  }
+
+  private onWritten(batch: Batch, seconds: number, failures: number): void {
+    if (this.closed || batch.settled) return;
+    batch.settled = true;
     const size = batch.points.length;
     if (failures > 0) this.log.info({ points: size, attempts: failures + 1 }, 'Telemetry write recovered');
     this.inFlight -= 1;
-    this.pendingPoints -= size;
     this.metrics.written.inc(this.labels, size);
     this.metrics.writes.inc(this.labels);
     this.metrics.writeSeconds.inc(this.labels, seconds);
     this.metrics.lastWriteSeconds.set(this.labels, seconds);
     this.metrics.lastBatch.set(this.labels, size);
+    this.settle(batch);
+    this.pump();
+  }
+
+  /** The batch's points are durable (in the store or in the spool). */
+  private settle(batch: Batch): void {
+    this.pendingPoints -= batch.points.length;
     for (let i = 0; i < batch.messages.length; i++)
       (batch.messages[i] as Message).remaining -= batch.counts[i] as number;
     this.releaseDurable();
-    this.pump();
+    this.wakeUnsaturated();
+  }
+
+  private wakeUnsaturated(): void {
     if (this.unsaturatedWaiters.length > 0 && !this.saturated) {
       const waiters = this.unsaturatedWaiters;
       this.unsaturatedWaiters = [];
@@ -319,7 +446,7 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   }
 
   private onFailed(batch: Batch, failures: number, err: unknown): void {
-    if (this.closed) return;
+    if (this.closed || batch.settled) return;
     this.metrics.errors.inc(this.labels);
     const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (failures - 1));
     // One line when a write starts failing, then one per ~10 attempts: a dead store must not flood the log.
