@@ -55,13 +55,27 @@ const WATERMARK_RETENTION_MS = 30 * 24 * 3600 * 1000;
 /** A sink lagging more than this is reported `lagging` on /healthz. */
 const SINK_LAG_WARN_MS = 30_000;
 
-async function openStore(store: TelemetryStore, log: Logger): Promise<void> {
+/**
+ * Opens the telemetry store, retrying while it is unreachable. With a disk spool (InfluxDB), the
+ * hub does not wait for InfluxDB: after a few attempts it starts anyway and the writer spools
+ * until InfluxDB is back (its writes create the database when it is missing).
+ */
+async function openStore(store: TelemetryStore, log: Logger, canStartWithout: boolean): Promise<void> {
+  const attempts = canStartWithout ? 3 : 10;
   for (let attempt = 1; ; attempt++) {
     try {
       await store.open();
       return;
     } catch (err) {
-      if (!(err instanceof StartupError && err.retryable) || attempt >= 10) throw err;
+      if (!(err instanceof StartupError && err.retryable)) throw err;
+      if (attempt >= attempts) {
+        if (!canStartWithout) throw err;
+        log.warn(
+          { store: store.name, err: err.message },
+          'Telemetry store not reachable; spooling to disk until it is',
+        );
+        return;
+      }
       log.warn({ store: store.name, attempt, err: err.message }, 'Telemetry store not reachable, retrying');
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
@@ -89,14 +103,14 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
 
   try {
     const store = createTelemetryStore(hub.telemetry, dataDir, log, metrics);
-    await openStore(store, log);
+    const spool = openSpoolFor(store, hub.telemetry, dataDir);
+    await openStore(store, log, spool !== undefined);
     cleanups.push(() => store.close());
     const writerOptions = writerOptionsFromConfig(hub.telemetry);
     // Enough pending points to keep every write slot busy with a full batch twice over; beyond
     // that the ingest holds deliveries and the backlog stays in the broker / edge outboxes.
     const highWaterMark =
       2 * (writerOptions.batchSize ?? 5000) * (writerOptions.maxInFlight ?? 2) + (writerOptions.batchSize ?? 5000);
-    const spool = openSpoolFor(store, hub.telemetry, dataDir);
     const writer = createTelemetryWriter(store, { ...writerOptions, highWaterMark, spool }, log, metrics);
     cleanups.push(() => writer.close());
     const watermarks = openWatermarkStore(dataDir);
