@@ -5,6 +5,8 @@
  * count in the sink equals the readings sent.
  */
 
+import { seededRandom as random } from '../../../simulators/gps/truck.js';
+
 export interface BenchGateway {
   id: string;
   district: string;
@@ -69,18 +71,6 @@ export function benchGateways(count: number, password: (id: string) => string): 
     const id = `gw-${district.slice(0, 2)}-${String(g + 1).padStart(3, '0')}`;
     return { id, district, password: password(id) };
   });
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run sends the same values. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
