@@ -25,6 +25,8 @@ const SEEDS: Buffer[] = readdirSync(VECTORS).map((d) =>
   Buffer.from(readFileSync(path.join(VECTORS, d, 'frame.hex'), 'utf8').replace(/\s+/g, ''), 'hex'),
 );
 const FRAMES = 100_000;
+/** Takes a few seconds alone; generous so a loaded 2-core CI run does not time it out. */
+const FUZZ_TIMEOUT_MS = 60_000;
 
 /** mulberry32: the same run every time. */
 function seededRandom(seed: number): () => number {
@@ -76,46 +78,50 @@ function onlyDecodeErrors(fn: () => unknown): 'ok' | 'refused' {
 }
 
 describe('modbus rtu fuzz', () => {
-  it(`${FRAMES} random and mutated frames: only DecodeErrors, decoded frames re-encode to the same bytes`, () => {
-    const rand = seededRandom(20240315);
-    const int = (n: number) => Math.floor(rand() * n);
-    const counts = { ok: 0, refused: 0 };
-    for (let i = 0; i < FRAMES; i++) {
-      const frame =
-        i % 2 === 0
-          ? mutate(rand, int)
-          : (() => {
-              const f = Buffer.from(Array.from({ length: int(i % 10 === 1 ? 300 : 24) }, () => int(256)));
-              return rand() < 0.5 ? fixCrc(f) : f;
-            })();
-      const asRequest = onlyDecodeErrors(() => {
-        const req = decodeRequest(frame);
-        if (!encodeRequest(req as RtuRequest).equals(frame))
-          throw new Error(`request ${frame.toString('hex')} re-encodes differently`);
-      });
-      const asResponse = onlyDecodeErrors(() => {
-        const resp = decodeResponse(frame, {
-          expectUnit: rand() < 0.3 ? int(248) : undefined,
-          expectFunction: rand() < 0.3 ? [3, 4, 6, 16][int(4)] : undefined,
-          expectQuantity: rand() < 0.3 ? 1 + int(125) : undefined,
+  it(
+    `${FRAMES} random and mutated frames: only DecodeErrors, decoded frames re-encode to the same bytes`,
+    () => {
+      const rand = seededRandom(20240315);
+      const int = (n: number) => Math.floor(rand() * n);
+      const counts = { ok: 0, refused: 0 };
+      for (let i = 0; i < FRAMES; i++) {
+        const frame =
+          i % 2 === 0
+            ? mutate(rand, int)
+            : (() => {
+                const f = Buffer.from(Array.from({ length: int(i % 10 === 1 ? 300 : 24) }, () => int(256)));
+                return rand() < 0.5 ? fixCrc(f) : f;
+              })();
+        const asRequest = onlyDecodeErrors(() => {
+          const req = decodeRequest(frame);
+          if (!encodeRequest(req as RtuRequest).equals(frame))
+            throw new Error(`request ${frame.toString('hex')} re-encodes differently`);
         });
-        if (resp.kind === 'read') {
-          const type = VALUE_TYPES[int(VALUE_TYPES.length)] ?? 'u16';
-          const order = WORD_ORDERS[int(WORD_ORDERS.length)] ?? 'ABCD';
-          // a point past the block or a non-BCD register is a DecodeError too
-          onlyDecodeErrors(() => readPoint(resp.registers, int(resp.registers.length + 1), { type, order }));
-        }
-        if (!encodeResponse(resp as RtuResponse).equals(frame))
-          throw new Error(`response ${frame.toString('hex')} re-encodes differently`);
-      });
-      onlyDecodeErrors(() => decodeEither(frame));
-      counts[asRequest]++;
-      counts[asResponse]++;
-    }
-    // the mutants with a fixed CRC must reach the decoders' success paths, or the fuzz tests little
-    expect(counts.ok).toBeGreaterThan(FRAMES / 100);
-    expect(counts.refused).toBeGreaterThan(FRAMES / 2);
-  });
+        const asResponse = onlyDecodeErrors(() => {
+          const resp = decodeResponse(frame, {
+            expectUnit: rand() < 0.3 ? int(248) : undefined,
+            expectFunction: rand() < 0.3 ? [3, 4, 6, 16][int(4)] : undefined,
+            expectQuantity: rand() < 0.3 ? 1 + int(125) : undefined,
+          });
+          if (resp.kind === 'read') {
+            const type = VALUE_TYPES[int(VALUE_TYPES.length)] ?? 'u16';
+            const order = WORD_ORDERS[int(WORD_ORDERS.length)] ?? 'ABCD';
+            // a point past the block or a non-BCD register is a DecodeError too
+            onlyDecodeErrors(() => readPoint(resp.registers, int(resp.registers.length + 1), { type, order }));
+          }
+          if (!encodeResponse(resp as RtuResponse).equals(frame))
+            throw new Error(`response ${frame.toString('hex')} re-encodes differently`);
+        });
+        onlyDecodeErrors(() => decodeEither(frame));
+        counts[asRequest]++;
+        counts[asResponse]++;
+      }
+      // the mutants with a fixed CRC must reach the decoders' success paths, or the fuzz tests little
+      expect(counts.ok).toBeGreaterThan(FRAMES / 100);
+      expect(counts.refused).toBeGreaterThan(FRAMES / 2);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('splits 2 000 noisy captured streams with bounded rest and only whole-CRC frames', () => {
     const rand = seededRandom(7);
