@@ -20,6 +20,11 @@ const PROTOCOLS: Record<string, ProtocolEntry> = {
     textual: true,
     load: async () => (await import('../../drivers/nmea-gps/codec.js')).nmeaCodec,
   },
+  cjt188: {
+    summary: 'CJ/T 188 meter frame (2004 or 2018) in hex, FE preamble allowed, e.g. "FE FE 68 10 ... 40 16"',
+    textual: false,
+    load: async () => (await import('../../drivers/cjt188/codec.js')).cjt188Codec,
+  },
 };
 
 function usage(): string {
@@ -45,11 +50,23 @@ export function parseFrameArg(text: string, mode: 'auto' | 'hex' | 'text'): Buff
   return Buffer.from(text, 'latin1');
 }
 
+/** Stdin as bytes; for a binary protocol a hex dump (what sniffers print) is read as hex. */
+function readStdin(textual: boolean): Buffer {
+  const raw = readFileSync(0);
+  if (textual) return raw;
+  const text = raw.toString('latin1');
+  return HEX.test(text.trim()) ? parseFrameArg(text, 'hex') : raw;
+}
+
 function printError(err: DecodeError, frame: Buffer, textual: boolean): void {
   console.error(`error: ${err.reason}: ${err.message}`);
   if (err.offset !== undefined) {
     console.error(`  at offset ${err.offset}`);
-    if (textual) {
+    if (!textual) {
+      // spaced hex with a caret under the offending byte (or just past the end for a truncated frame)
+      console.error(`  ${[...frame].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')}`);
+      console.error(`  ${' '.repeat(Math.min(err.offset, frame.length) * 3)}^`);
+    } else {
       const shown = frame.toString('latin1').replace(/[\r\n]+$/, '');
       const printable = shown.replace(/[^\x20-\x7e]/g, '.');
       console.error(`  ${printable}`);
@@ -70,7 +87,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`citygrid decode: unknown protocol "${protocol}"\n\n${usage()}`);
     return 2;
   }
-  const mode = rest.includes('--hex') ? 'hex' : rest.includes('--text') ? 'text' : 'auto';
+  const mode = rest.includes('--hex') || !entry.textual ? 'hex' : rest.includes('--text') ? 'text' : 'auto';
   const parts = rest.filter((a) => a !== '--hex' && a !== '--text');
   if (parts.length === 0) {
     console.error(usage());
@@ -78,17 +95,23 @@ export async function run(args: string[]): Promise<number> {
   }
   let input: Buffer;
   try {
-    input = parts[0] === '-' ? readFileSync(0) : parseFrameArg(parts.join(mode === 'text' ? ' ' : ''), mode);
+    input = parts[0] === '-' ? readStdin(entry.textual) : parseFrameArg(parts.join(mode === 'text' ? ' ' : ''), mode);
   } catch (err) {
     console.error(`citygrid decode: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
   const codec = await entry.load();
   // One frame given on the command line; a stream (several lines, or stdin) goes through split.
-  const isStream = parts[0] === '-' || input.subarray(0, -2).includes(0x0a);
-  const frames = isStream
-    ? codec.split(input.at(-1) === 0x0a ? input : Buffer.concat([input, Buffer.from('\n')]))
-    : { frames: [input], rest: Buffer.alloc(0), discarded: 0 };
+  // A binary frame is a stream when split finds more than one frame in it; a single one is decoded
+  // whole, so a truncated frame or stray leading bytes are reported rather than skipped.
+  const isStream = entry.textual
+    ? parts[0] === '-' || input.subarray(0, -2).includes(0x0a)
+    : parts[0] === '-' || codec.split(input).frames.length > 1;
+  const frames = !isStream
+    ? { frames: [input], rest: Buffer.alloc(0), discarded: 0 }
+    : entry.textual
+      ? codec.split(input.at(-1) === 0x0a ? input : Buffer.concat([input, Buffer.from('\n')]))
+      : codec.split(input);
   let failed = 0;
   for (const frame of frames.frames) {
     try {
