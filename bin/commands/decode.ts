@@ -11,7 +11,9 @@ interface ProtocolEntry {
   summary: string;
   /** Text protocols show a caret under the offending character; binary ones the hex. */
   textual: boolean;
-  load(): Promise<FrameCodec<unknown, unknown>>;
+  /** Switches of this protocol alone (flag -> what it does), handed to load. */
+  flags?: Record<string, string>;
+  load(flags: ReadonlySet<string>): Promise<FrameCodec<unknown, unknown>>;
 }
 
 const PROTOCOLS: Record<string, ProtocolEntry> = {
@@ -25,6 +27,15 @@ const PROTOCOLS: Record<string, ProtocolEntry> = {
     textual: false,
     load: async () => (await import('../../drivers/cjt188/codec.js')).cjt188Codec,
   },
+  'modbus-rtu': {
+    summary: 'Modbus RTU frame in hex, e.g. "01 03 00 00 00 0A C5 CD"; prints every reading (request, response)',
+    textual: false,
+    flags: { '--request': 'decode as a request (master -> slave) only', '--response': 'decode as a response only' },
+    load: async (flags) =>
+      (await import('../../drivers/modbus/codec-rtu.js')).modbusRtuCodecFor(
+        flags.has('--request') ? 'request' : flags.has('--response') ? 'response' : 'either',
+      ),
+  },
 };
 
 function usage(): string {
@@ -33,7 +44,10 @@ function usage(): string {
     '  <frame> as text or hex (spaces allowed); "-" reads a captured stream from stdin',
     '',
     'protocols:',
-    ...Object.entries(PROTOCOLS).map(([id, p]) => `  ${id.padEnd(10)} ${p.summary}`),
+    ...Object.entries(PROTOCOLS).flatMap(([id, p]) => [
+      `  ${id.padEnd(10)} ${p.summary}`,
+      ...Object.entries(p.flags ?? {}).map(([flag, what]) => `  ${''.padEnd(10)}   ${flag}: ${what}`),
+    ]),
   ].join('\n');
 }
 
@@ -88,7 +102,8 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const mode = rest.includes('--hex') || !entry.textual ? 'hex' : rest.includes('--text') ? 'text' : 'auto';
-  const parts = rest.filter((a) => a !== '--hex' && a !== '--text');
+  const flags = new Set(rest.filter((a) => Object.hasOwn(entry.flags ?? {}, a)));
+  const parts = rest.filter((a) => a !== '--hex' && a !== '--text' && !flags.has(a));
   if (parts.length === 0) {
     console.error(usage());
     return 2;
@@ -100,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`citygrid decode: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  const codec = await entry.load();
+  const codec = await entry.load(flags);
   // One frame given on the command line; a stream (several lines, or stdin) goes through split.
   // A binary frame is a stream when split finds more than one frame in it; a single one is decoded
   // whole, so a truncated frame or stray leading bytes are reported rather than skipped.

@@ -444,3 +444,16 @@ export const modbusRtuCodec: FrameCodec<RtuInterpretations, RtuRequest> = {
   decode: decodeEither,
   encode: encodeRequest,
 };
+
+/** The codec of one direction, for a caller that knows who sent the frames (`citygrid decode --request`). */
+export function modbusRtuCodecFor(
+  direction: 'request' | 'response' | 'either',
+): FrameCodec<RtuRequest | RtuResponse | RtuInterpretations, RtuRequest> {
+  if (direction === 'either') return modbusRtuCodec;
+  return {
+    id: `modbus-rtu-${direction}/v1`,
+    split: splitRtu,
+    decode: direction === 'request' ? decodeRequest : (frame) => decodeResponse(frame),
+    encode: encodeRequest,
+  };
+}
