@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -14,9 +14,13 @@ const DRIVERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const NOT_DRIVERS = new Set(['sdk', 'transports']);
 
 describe('driver registry', () => {
-  it('lists every drivers/<id>/ folder', () => {
+  it('lists every drivers/<id>/ folder that holds a definition', () => {
+    // a folder with only a codec (a protocol library such as cjt188 or modbus) is not a driver yet
     const folders = readdirSync(DRIVERS_DIR).filter(
-      (f) => statSync(path.join(DRIVERS_DIR, f)).isDirectory() && !NOT_DRIVERS.has(f),
+      (f) =>
+        statSync(path.join(DRIVERS_DIR, f)).isDirectory() &&
+        !NOT_DRIVERS.has(f) &&
+        existsSync(path.join(DRIVERS_DIR, f, 'definition.ts')),
     );
     expect(folders.length).toBeGreaterThan(0);
     expect([...registry.ids].sort()).toEqual(folders.sort());
