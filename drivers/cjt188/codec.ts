@@ -113,12 +113,23 @@ function validFrameAt(buf: Buffer, at: number): boolean {
   return cjt188Checksum(buf, at, at + total - 2) === buf[at + total - 2];
 }
 
+/** Start of the first complete valid frame beginning in [from, to), or -1. */
+function validFrameBetween(buf: Buffer, from: number, to: number): number {
+  let at = buf.indexOf(START, from);
+  while (at !== -1 && at < to) {
+    if (validFrameAt(buf, at)) return at;
+    at = buf.indexOf(START, at + 1);
+  }
+  return -1;
+}
+
 /**
  * Frames start at `68` and are 13 + L bytes long. FE preambles are skipped (not counted as
  * discarded); other bytes before a `68` are discarded and counted. A candidate whose byte at
  * 12 + L is not `16` was a stray `68`: it is dropped and the scan resumes one byte later
  * [1-cjt188.md §1.8 negative tests]. A frame with the right end byte is handed on whole, so
- * decode refuses a wrong checksum with its reason. While a candidate is incomplete, a complete
+ * decode refuses a wrong checksum with its reason, unless a valid frame starts inside it (then
+ * the candidate was a stray 68 and is dropped up to that frame). While a candidate is incomplete, a complete
  * valid frame starting later in the buffer wins (a truncated reply followed by the next one),
  * so `rest` never exceeds MAX_FRAME_BYTES - 1.
  */
@@ -138,8 +149,7 @@ export function splitCjt188(buf: Buffer): SplitResult {
     drop(i, start);
     const total = buf.length - start >= HEADER_BYTES ? 13 + (buf[start + 10] as number) : MAX_FRAME_BYTES;
     if (buf.length - start < total) {
-      let later = buf.indexOf(START, start + 1);
-      while (later !== -1 && !validFrameAt(buf, later)) later = buf.indexOf(START, later + 1);
+      const later = validFrameBetween(buf, start + 1, buf.length);
       if (later === -1) return { frames, rest: Buffer.from(buf.subarray(start)), discarded };
       drop(start, later);
       i = later;
@@ -149,6 +159,15 @@ export function splitCjt188(buf: Buffer): SplitResult {
       discarded++;
       i = start + 1;
       continue;
+    }
+    if (cjt188Checksum(buf, start, start + total - 2) !== buf[start + total - 2]) {
+      // a stray 68 whose L happens to land on a 16 must not swallow a good frame inside it
+      const inner = validFrameBetween(buf, start + 1, start + total);
+      if (inner !== -1) {
+        drop(start, inner);
+        i = inner;
+        continue;
+      }
     }
     frames.push(Buffer.from(buf.subarray(start, start + total)));
     i = start + total;

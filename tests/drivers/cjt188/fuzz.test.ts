@@ -112,6 +112,6 @@ describe('cjt188 fuzz', () => {
     expect(decoded).toBeGreaterThanOrEqual(CASES / 10 - 1000);
     expect(refused).toBeGreaterThan(CASES / 2);
     // the intact frame after garbage is found again nearly always (a leftover candidate may swallow it)
-    expect(recoveredIntact / intact).toBeGreaterThan(0.9);
+    expect(recoveredIntact / intact).toBeGreaterThan(0.99);
   });
 });
