@@ -215,11 +215,29 @@ export interface MeterStatus {
 
 const VALVE = ['open', 'closed', 'undefined', 'abnormal'] as const;
 
-export function readStatus(st1: number, st2: number): MeterStatus {
+/**
+ * Where a meter model puts the valve and battery bits of ST1 [1-cjt188.md §1.7]:
+ * `standard` D1D0 valve, D2 battery; `msb-first` (S-XJZ) the same bits numbered from the top,
+ * D7D6 valve (`40` closed, `C0` abnormal), D5 battery.
+ */
+export type StatusBitMap = 'standard' | 'msb-first';
+
+export function readStatus(st1: number, st2: number, bitMap: StatusBitMap = 'standard'): MeterStatus {
+  const msbFirst = bitMap === 'msb-first';
+  // S-XJZ reads 0x40 as closed and 0xC0 as abnormal: D6 is the low valve bit, D7 the high one
+  const valve = msbFirst ? (st1 >> 6) & 0x03 : st1 & 0x03;
+  const batteryMask = msbFirst ? 0x20 : 0x04;
+  const vendorMask = msbFirst ? 0x1f : 0xf8;
   return {
     raw: hex2(st1) + hex2(st2),
-    valve: VALVE[st1 & 0x03] as MeterStatus['valve'],
-    batteryLow: (st1 & 0x04) !== 0,
-    vendorAlarm: (st1 & 0xf8) !== 0 || st2 !== 0,
+    valve: VALVE[valve] as MeterStatus['valve'],
+    batteryLow: (st1 & batteryMask) !== 0,
+    vendorAlarm: (st1 & vendorMask) !== 0 || st2 !== 0,
   };
+}
+
+/** Re-reads `MeterStatus.raw` (four hex digits) with a model's bit map. */
+export function statusFromRaw(raw: string, bitMap: StatusBitMap): MeterStatus {
+  if (!/^[0-9A-Fa-f]{4}$/.test(raw)) throw new RangeError(`status "${raw}" must be four hex digits (ST1 ST2)`);
+  return readStatus(Number.parseInt(raw.slice(0, 2), 16), Number.parseInt(raw.slice(2), 16), bitMap);
 }

@@ -20,7 +20,8 @@ import {
   readStatus,
 } from './codec-fields.js';
 
-export type { MeterCategory, MeterStatus, Quantity } from './codec-fields.js';
+export type { MeterCategory, MeterStatus, Quantity, StatusBitMap } from './codec-fields.js';
+export { statusFromRaw } from './codec-fields.js';
 
 const START = 0x68;
 const END = 0x16;

@@ -11,6 +11,7 @@ import {
   encodeReadRequest,
   MAX_FRAME_BYTES,
   splitCjt188,
+  statusFromRaw,
 } from '../../../drivers/cjt188/codec.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
 
@@ -181,5 +182,31 @@ describe('cjt188 split', () => {
       expect(rest.length).toBeLessThan(MAX_FRAME_BYTES);
     }
     expect(frames).toBe(0);
+  });
+});
+
+describe('cjt188 status bit maps', () => {
+  it('reads ST1 with the standard map (D1D0 valve, D2 battery)', () => {
+    expect(statusFromRaw('0500', 'standard')).toEqual({
+      raw: '0500',
+      valve: 'closed',
+      batteryLow: true,
+      vendorAlarm: false,
+    });
+    expect(statusFromRaw('0300', 'standard').valve).toBe('abnormal');
+    expect(statusFromRaw('0200', 'standard').valve).toBe('undefined');
+    expect(statusFromRaw('0801', 'standard')).toMatchObject({ valve: 'open', vendorAlarm: true });
+  });
+
+  it('reads ST1 numbered from the top (S-XJZ: 40 closed, C0 abnormal, 20 battery)', () => {
+    expect(statusFromRaw('4000', 'msb-first')).toMatchObject({ valve: 'closed', batteryLow: false });
+    expect(statusFromRaw('C000', 'msb-first').valve).toBe('abnormal');
+    expect(statusFromRaw('2000', 'msb-first')).toMatchObject({ valve: 'open', batteryLow: true, vendorAlarm: false });
+    // the standard frame's 05 means vendor bits under this map, not closed + low battery
+    expect(statusFromRaw('0500', 'msb-first')).toMatchObject({ valve: 'open', batteryLow: false, vendorAlarm: true });
+  });
+
+  it('refuses a raw status that is not four hex digits', () => {
+    expect(() => statusFromRaw('05', 'standard')).toThrow(/four hex digits/);
   });
 });
