@@ -32,7 +32,7 @@ const PROTOCOLS: Record<string, ProtocolEntry> = {
     textual: false,
     flags: { '--request': 'decode as a request (master -> slave) only', '--response': 'decode as a response only' },
     load: async (flags) =>
-      (await import('../../drivers/modbus/codec-rtu.js')).modbusRtuCodecFor(
+      (await import('../../drivers/modbus/codec-rtu-stream.js')).modbusRtuCodecFor(
         flags.has('--request') ? 'request' : flags.has('--response') ? 'response' : 'either',
       ),
   },

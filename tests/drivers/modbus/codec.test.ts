@@ -5,15 +5,14 @@ import { describe, expect, it } from 'vitest';
 import {
   crc16Modbus,
   type DecodeResponseOptions,
-  decodeEither,
   decodeRequest,
   decodeResponse,
   encodeRequest,
   encodeResponse,
   type RtuRequest,
   type RtuResponse,
-  splitRtu,
 } from '../../../drivers/modbus/codec-rtu.js';
+import { decodeEither, splitRtu } from '../../../drivers/modbus/codec-rtu-stream.js';
 import { type PointSpec, readPoint } from '../../../drivers/modbus/values.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
 

@@ -8,15 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   crc16Modbus,
-  decodeEither,
   decodeRequest,
   decodeResponse,
   encodeRequest,
   encodeResponse,
   type RtuRequest,
   type RtuResponse,
-  splitRtu,
 } from '../../../drivers/modbus/codec-rtu.js';
+import { decodeEither, splitRtu } from '../../../drivers/modbus/codec-rtu-stream.js';
 import { readPoint, VALUE_TYPES, WORD_ORDERS } from '../../../drivers/modbus/values.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
 
