@@ -12,7 +12,6 @@
  * request it sent), a sniffer or the simulator uses `decodeRequest`, and `decodeEither` gives
  * both interpretations for `citygrid decode`.
  */
-import type { FrameCodec, SplitResult } from '../sdk/driver.js';
 import { DecodeError } from '../sdk/errors.js';
 
 export const FC_READ_HOLDING = 0x03;
