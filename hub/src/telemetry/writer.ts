@@ -26,9 +26,11 @@
 import { CitygridError, describeError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import { Fifo } from './fifo.js';
 import type { TelemetrySpool } from './spool.js';
 import { SpoolReplayer } from './spool-replayer.js';
 import type { TelemetryPoint, TelemetryStore, TelemetryWriter } from './types.js';
+import { registerWriterMetrics, type WriterMetrics } from './writer-metrics.js';
 
 export interface TelemetryWriterOptions {
   /** Points per store write at most. Default 5000. */
@@ -84,31 +86,6 @@ interface Batch {
   settled?: boolean;
 }
 
-/** A FIFO with O(1) shift; compacts its backing array now and then. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.head += 1;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
-
 export class BatchingTelemetryWriter implements TelemetryWriter {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
@@ -138,15 +115,7 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
   private idleWaiters: Array<() => void> = [];
   private unsaturatedWaiters: Array<() => void> = [];
 
-  private readonly metrics: {
-    written: ReturnType<MetricsRegistry['counter']>;
-    errors: ReturnType<MetricsRegistry['counter']>;
-    writes: ReturnType<MetricsRegistry['counter']>;
-    writeSeconds: ReturnType<MetricsRegistry['counter']>;
-    lastWriteSeconds: ReturnType<MetricsRegistry['gauge']>;
-    lastBatch: ReturnType<MetricsRegistry['gauge']>;
-    spooled: ReturnType<MetricsRegistry['counter']>;
-  };
+  private readonly metrics: WriterMetrics;
   private readonly labels: Record<string, string>;
 
   constructor(
@@ -165,47 +134,15 @@ export class BatchingTelemetryWriter implements TelemetryWriter {
     this.spool = opts.spool;
     this.spoolAfterMs = opts.spoolAfterMs ?? 2000;
     this.labels = { store: store.name };
-    this.metrics = {
-      written: metrics.counter('citygrid_sink_points_written_total', 'Telemetry points made durable by the store.'),
-      errors: metrics.counter('citygrid_sink_write_errors_total', 'Failed telemetry store writes (each is retried).'),
-      writes: metrics.counter('citygrid_sink_writes_total', 'Successful telemetry store writes (batches).'),
-      writeSeconds: metrics.counter(
-        'citygrid_sink_write_seconds_total',
-        'Time spent in successful store writes, seconds (divide by citygrid_sink_writes_total for the mean).',
-      ),
-      lastWriteSeconds: metrics.gauge(
-        'citygrid_sink_last_write_seconds',
-        'Duration of the last successful store write.',
-      ),
-      lastBatch: metrics.gauge('citygrid_sink_last_batch_points', 'Points in the last successful store write.'),
-      spooled: metrics.counter(
-        'citygrid_sink_spooled_points_total',
-        'Telemetry points appended to the disk spool because the store failed or was slow.',
-      ),
-    };
-    metrics.gauge('citygrid_sink_pending_points', 'Telemetry points queued or in flight, not yet durable.', (g) =>
-      g.set(this.labels, this.pendingPoints),
-    );
-    metrics.gauge('citygrid_sink_lag_seconds', 'Age of the oldest telemetry point not yet durable.', (g) =>
-      g.set(this.labels, this.lagMs(this.now()) / 1000),
-    );
-    metrics.gauge('citygrid_sink_saturated', '1 while pending points are at or above the high-water mark.', (g) =>
-      g.set(this.labels, this.saturated ? 1 : 0),
-    );
+    this.metrics = registerWriterMetrics(metrics, this.labels, {
+      pendingPoints: () => this.pendingPoints,
+      lagMs: () => this.lagMs(this.now()),
+      saturated: () => this.saturated,
+      spool: this.spool,
+      now: this.now,
+    });
     const spool = this.spool;
     if (spool) {
-      metrics.gauge('citygrid_sink_spool_rows', 'Batches in the disk spool waiting for replay.', (g) =>
-        g.set(this.labels, spool.rows),
-      );
-      metrics.gauge('citygrid_sink_spool_bytes', 'Encoded size of the batches in the disk spool.', (g) =>
-        g.set(this.labels, spool.bytes),
-      );
-      metrics.gauge('citygrid_sink_spool_points', 'Telemetry points in the disk spool.', (g) =>
-        g.set(this.labels, spool.points),
-      );
-      metrics.gauge('citygrid_sink_spool_oldest_age_seconds', 'Age of the oldest batch in the disk spool.', (g) =>
-        g.set(this.labels, spool.oldestAgeMs(this.now()) / 1000),
-      );
       this.replayer = new SpoolReplayer(
         spool,
         store,
