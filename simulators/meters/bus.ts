@@ -1,0 +1,171 @@
+/**
+ * A simulated RS-485 meter bus: meters listening on one serial line (a socat pty end in tests and
+ * the demo), each answering the master's requests addressed to it after a turnaround delay plus
+ * the time its answer takes on the wire at the configured baud rate.
+ */
+import { SerialPort } from 'serialport';
+import { seededRandom } from '../gps/truck.js';
+import { type BusRequest, LineFramer } from './line-framer.js';
+import { type MeterSpec, SimMeter } from './meter.js';
+
+/** The bus's side of the line when not a tty path (tests). */
+export interface BusLine {
+  write(data: Buffer): void;
+  onData(listener: (chunk: Buffer) => void): void;
+  close(): Promise<void>;
+}
+
+export interface MeterBusOptions {
+  /** A tty path (opened with serialport) or a line. */
+  out: string | BusLine;
+  meters: MeterSpec[];
+  /** Default 2400 when any meter speaks CJ/T 188, else 9600. */
+  baudRate?: number;
+  /** Default 'even' (8E1) when any meter speaks CJ/T 188, else 'none' (8N1). */
+  parity?: 'none' | 'even' | 'odd';
+  /** Fraction of the bytes the meters write that are corrupted (0..1). Default 0. */
+  noise?: number;
+  /** Meter reaction time before the answer starts, ms. Default 30 (±30 % jitter). */
+  turnaroundMs?: number;
+  /** Delay answers by their transmission time at baudRate (11 bits a byte). Default true. */
+  wireTime?: boolean;
+  /** A silence this long drops a half-received request, ms. Default 50. */
+  silenceMs?: number;
+  /** The meters' clock, ms since the epoch. Default Date.now. */
+  now?: () => number;
+  /** Local time of the meters (daily curve, time fields), minutes east of UTC. Default 480. */
+  utcOffsetMinutes?: number;
+  seed?: number;
+  /** Called for each answer before noise is applied (what the meter meant to say). */
+  onAnswer?: (meter: SimMeter, request: BusRequest, answer: Buffer) => void;
+}
+
+export interface MeterBusStats {
+  requests: number;
+  answers: number;
+  bytesWritten: number;
+  corruptedBytes: number;
+  /** Bytes of the master's stream that were no request (noise, broken frames). */
+  discardedBytes: number;
+}
+
+export interface MeterBus {
+  readonly meters: SimMeter[];
+  readonly stats: MeterBusStats;
+  readonly baudRate: number;
+  readonly parity: 'none' | 'even' | 'odd';
+  stop(): Promise<void>;
+}
+
+async function openTty(path: string, baudRate: number, parity: 'none' | 'even' | 'odd'): Promise<BusLine> {
+  // ptys ignore line settings; a real RS-485 adapter gets 8E1 / 8N1 from here
+  const port = new SerialPort({ path, baudRate, parity, dataBits: 8, stopBits: 1, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  port.on('error', () => undefined);
+  return {
+    write: (data) => void port.write(data),
+    onData: (listener) => void port.on('data', listener),
+    close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+  };
+}
+
+/** Flips each byte with probability `fraction` (XOR with a non-zero value, so it really changes). */
+export function corrupt(data: Buffer, fraction: number, random: () => number): { data: Buffer; corrupted: number } {
+  if (fraction <= 0) return { data, corrupted: 0 };
+  const out = Buffer.from(data);
+  let corrupted = 0;
+  for (let i = 0; i < out.length; i++) {
+    if (random() >= fraction) continue;
+    out[i] = (out[i] as number) ^ (1 + Math.floor(random() * 255));
+    corrupted++;
+  }
+  return { data: out, corrupted };
+}
+
+export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
+  const anyCjt188 = opts.meters.some((m) => m.protocol === 'cjt188');
+  const baudRate = opts.baudRate ?? (anyCjt188 ? 2400 : 9600);
+  const parity = opts.parity ?? (anyCjt188 ? 'even' : 'none');
+  const noise = opts.noise ?? 0;
+  if (!(noise >= 0 && noise <= 1)) throw new Error('noise must be a fraction in [0, 1]');
+  const ids = new Set<string>();
+  const now = opts.now ?? Date.now;
+  const seed = opts.seed ?? 1;
+  const random = seededRandom(seed);
+  const utcOffsetMinutes = opts.utcOffsetMinutes ?? 480;
+  const startMs = now();
+  const meters = opts.meters.map((spec, i) => {
+    const meterRandom = seededRandom(seed * 7919 + i + 1);
+    const meter = new SimMeter(
+      {
+        ...spec,
+        dailyM3: spec.dailyM3 ?? 0.3 + 0.5 * meterRandom(),
+        initialM3: spec.initialM3 ?? 50 + Math.round(1950 * meterRandom()),
+      },
+      { utcOffsetMinutes, random: meterRandom, startMs },
+    );
+    if (ids.has(meter.id)) throw new Error(`meter ${meter.id} is on the bus twice`);
+    ids.add(meter.id);
+    return meter;
+  });
+  const line = typeof opts.out === 'string' ? await openTty(opts.out, baudRate, parity) : opts.out;
+  const turnaroundMs = opts.turnaroundMs ?? 30;
+  const wireTime = opts.wireTime ?? true;
+  const silenceMs = opts.silenceMs ?? 50;
+  const stats: MeterBusStats = { requests: 0, answers: 0, bytesWritten: 0, corruptedBytes: 0, discardedBytes: 0 };
+  const framer = new LineFramer();
+  const timers = new Set<NodeJS.Timeout>();
+  let lastChunkAt = 0;
+  let lineFreeAt = 0;
+  let stopped = false;
+
+  const send = (answer: Buffer) => {
+    const delay = turnaroundMs * (0.7 + 0.6 * random()) + (wireTime ? (answer.length * 11 * 1000) / baudRate : 0);
+    // one talker at a time: an answer waits for the previous one to leave the line
+    const at = Math.max(Date.now() + delay, lineFreeAt);
+    lineFreeAt = at;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (stopped) return;
+      const { data, corrupted } = corrupt(answer, noise, random);
+      stats.corruptedBytes += corrupted;
+      stats.bytesWritten += data.length;
+      stats.answers++;
+      line.write(data);
+    }, at - Date.now());
+    timers.add(timer);
+  };
+
+  line.onData((chunk) => {
+    if (stopped) return;
+    const t = Date.now();
+    if (framer.pending > 0 && t - lastChunkAt > silenceMs) framer.reset();
+    lastChunkAt = t;
+    const requests = framer.push(chunk);
+    stats.discardedBytes = framer.discarded;
+    for (const request of requests) {
+      stats.requests++;
+      const clock = now();
+      for (const meter of meters) {
+        const answer = meter.answer(request, clock);
+        if (!answer) continue;
+        opts.onAnswer?.(meter, request, answer);
+        send(answer);
+      }
+    }
+  });
+
+  return {
+    meters,
+    stats,
+    baudRate,
+    parity,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await line.close();
+    },
+  };
+}
