@@ -114,26 +114,37 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
   const silenceMs = opts.silenceMs ?? 50;
   const stats: MeterBusStats = { requests: 0, answers: 0, bytesWritten: 0, corruptedBytes: 0, discardedBytes: 0 };
   const framer = new LineFramer();
-  const timers = new Set<NodeJS.Timeout>();
   let lastChunkAt = 0;
-  let lineFreeAt = 0;
   let stopped = false;
 
+  // One talker at a time, in request order: answers wait in a queue behind the one on the line.
+  const queue: { answer: Buffer; queuedAt: number; readyAt: number }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    timer = undefined;
+    const head = queue[0];
+    if (stopped || !head) return;
+    const wait = head.readyAt - Date.now();
+    if (wait > 0) {
+      timer = setTimeout(pump, wait);
+      return;
+    }
+    queue.shift();
+    const { data, corrupted } = corrupt(head.answer, noise, random);
+    stats.corruptedBytes += corrupted;
+    stats.bytesWritten += data.length;
+    stats.answers++;
+    line.write(data);
+    const next = queue[0];
+    // the next meter starts its turnaround once this answer has left the line
+    if (next) next.readyAt = Math.max(next.readyAt, Date.now() + next.readyAt - next.queuedAt);
+    pump();
+  };
   const send = (answer: Buffer) => {
     const delay = turnaroundMs * (0.7 + 0.6 * random()) + (wireTime ? (answer.length * 11 * 1000) / baudRate : 0);
-    // one talker at a time: an answer waits for the previous one to leave the line
-    const at = Math.max(Date.now() + delay, lineFreeAt);
-    lineFreeAt = at;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (stopped) return;
-      const { data, corrupted } = corrupt(answer, noise, random);
-      stats.corruptedBytes += corrupted;
-      stats.bytesWritten += data.length;
-      stats.answers++;
-      line.write(data);
-    }, at - Date.now());
-    timers.add(timer);
+    const queuedAt = Date.now();
+    queue.push({ answer, queuedAt, readyAt: queuedAt + delay });
+    if (!timer) pump();
   };
 
   line.onData((chunk) => {
@@ -163,8 +174,8 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      if (timer) clearTimeout(timer);
+      queue.length = 0;
       await line.close();
     },
   };
