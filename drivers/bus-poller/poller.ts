@@ -10,7 +10,7 @@ import type { ByteTransport } from '../sdk/driver.js';
 import { describeError, StartupError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/log.js';
 import { reopenDelayOf } from '../sdk/stream-driver.js';
-import { backoffDelayMs, type SilenceSpec, silenceMs, wireTimeMs } from './timing.js';
+import { backoffDelayMs, type SilenceSpec, silenceMs, systemTimers, type Timers, wireTimeMs } from './timing.js';
 import type {
   BusDevice,
   BusPollerCounters,
@@ -21,22 +21,8 @@ import type {
   PollFailure,
 } from './types.js';
 
+export { systemTimers, type Timers } from './timing.js';
 export * from './types.js';
-
-/** setTimeout/clearTimeout, injectable so tests (and a simulated bus) drive time. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface BusPollerOptions {
   transport: ByteTransport;

@@ -51,3 +51,18 @@ export function backoffDelayMs(policy: BackoffPolicy, consecutiveFailures: numbe
   const slowed = policy.intervalMs * policy.factor ** consecutiveFailures;
   return Math.max(policy.intervalMs, Math.min(slowed, policy.capMs));
 }
+
+/** setTimeout/clearTimeout, injectable so tests (and a simulated bus) drive time. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
