@@ -111,6 +111,10 @@ async function runGps(args: string[]): Promise<number> {
 
 const SIMULATORS: Record<string, SimulatorEntry> = {
   gps: { summary: 'sanitation truck GNSS receiver: NMEA RMC + GGA on a serial line', run: runGps },
+  meters: {
+    summary: 'RS-485 water-meter bus: CJ/T 188 and Modbus RTU meters answering a poller',
+    run: async (args) => (await import('./sim-meters.js')).runMeters(args),
+  },
 };
 
 export async function run(args: string[]): Promise<number> {
