@@ -101,7 +101,7 @@ describe('citygrid demo', () => {
       expect(demo.output()).toContain(`http://127.0.0.1:${httpPort}/`);
       expect(demo.output()).toContain(`mqtt://127.0.0.1:${mqttPort}`);
       const password = /user "integrator", password "([^"]+)"/.exec(demo.output())?.[1];
-      expect(password).toBeTruthy();
+      expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
 
       // Both trucks "move": each device shows at least two different positions.
       const moved = (rs: StreamReading[]) => {

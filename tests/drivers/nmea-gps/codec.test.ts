@@ -1,26 +1,18 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeNmea, MAX_SENTENCE_CHARS, nmeaChecksum, nmeaCodec, splitNmea } from '../../../drivers/nmea-gps/codec.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
+import { decodeOrError as decodeWith, vectorSet } from '../../helpers/vectors.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
-const cases = readdirSync(VECTORS).sort();
+const vectors = vectorSet(VECTORS);
+const cases = vectors.cases;
 
-function readText(dir: string, name: string): string {
-  return readFileSync(path.join(VECTORS, dir, name), 'utf8').replace(/\r?\n$/, '');
-}
+const readText = vectors.read;
 
-/** Decodes and returns a plain JSON value, or the DecodeError; fails the test on any other throw. */
-function decodeOrError(frame: Buffer): unknown {
-  try {
-    return JSON.parse(JSON.stringify(decodeNmea(frame)));
-  } catch (err) {
-    if (!(err instanceof DecodeError)) throw new Error(`codec threw a non-DecodeError: ${String(err)}`);
-    return err;
-  }
-}
+const decodeOrError = (frame: Buffer) => decodeWith(decodeNmea, frame);
 
 describe('nmea codec vectors', () => {
   it('has vector folders', () => {
