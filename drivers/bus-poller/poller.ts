@@ -7,8 +7,9 @@
  */
 import type { Clock } from '../sdk/clock.js';
 import type { ByteTransport } from '../sdk/driver.js';
-import { describeError, StartupError } from '../sdk/errors.js';
+import { describeError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/log.js';
+import { openTransport } from '../sdk/open-transport.js';
 import { reopenDelayOf } from '../sdk/stream-driver.js';
 import { backoffDelayMs, type SilenceSpec, silenceMs, systemTimers, type Timers, wireTimeMs } from './timing.js';
 import type {
@@ -394,12 +395,7 @@ export function createBusPoller(opts: BusPollerOptions): BusPoller {
   return {
     async start() {
       if (running) return;
-      try {
-        await transport.open();
-      } catch (err) {
-        if (err instanceof StartupError) throw err;
-        throw new StartupError(`cannot open ${transport.address}: ${describeError(err)}`, true, { cause: err });
-      }
+      await openTransport(transport);
       const now = clock.now();
       for (const s of slots) s.state.nextPollAt = now;
       lastActivityAt = now;

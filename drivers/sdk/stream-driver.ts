@@ -5,8 +5,9 @@
  * When the transport closes by itself it is reopened after `reopenDelayMs`, until stop().
  */
 import type { ByteTransport, FrameCodec } from './driver.js';
-import { DecodeError, describeError, StartupError } from './errors.js';
+import { DecodeError, describeError } from './errors.js';
 import type { Logger } from './log.js';
+import { openTransport } from './open-transport.js';
 
 /** Transports built from config may carry their reconnect delay (gateway config `transport.reopenDelay`). */
 export interface ReopenHint {
@@ -131,12 +132,7 @@ export function createStreamDriver<Frame>(opts: StreamDriverOptions<Frame>): Str
   return {
     async start() {
       if (running) return;
-      try {
-        await transport.open();
-      } catch (err) {
-        if (err instanceof StartupError) throw err;
-        throw new StartupError(`cannot open ${transport.address}: ${describeError(err)}`, true, { cause: err });
-      }
+      await openTransport(transport);
       rest = Buffer.alloc(0);
       running = true;
     },
