@@ -3,6 +3,8 @@
  * slows near corners), heading along the street, a receiver with 10–18 satellites.
  * Deterministic for a given seed; time is passed in, never read here.
  */
+
+import { seededRandom } from '../common/random.js';
 import type { SimFix } from './nmea-encoder.js';
 import { type LonLat, Route } from './route.js';
 
@@ -14,18 +16,6 @@ export interface TruckOptions {
   loop?: boolean;
   /** PRNG seed. Default 1. */
   seed?: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, so simulator runs and tests repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CORNER_SLOWDOWN_M = 25;
@@ -87,3 +77,5 @@ export class Truck {
     };
   }
 }
+
+export { seededRandom };

@@ -4,7 +4,7 @@
  * the time its answer takes on the wire at the configured baud rate.
  */
 import { SerialPort } from 'serialport';
-import { seededRandom } from '../gps/truck.js';
+import { seededRandom } from '../common/random.js';
 import { type BusRequest, LineFramer } from './line-framer.js';
 import { type MeterSpec, SimMeter } from './meter.js';
 

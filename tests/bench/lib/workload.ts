@@ -5,7 +5,7 @@
  * count in the sink equals the readings sent.
  */
 
-import { seededRandom as random } from '../../../simulators/gps/truck.js';
+import { seededRandom as random } from '../../../simulators/common/random.js';
 
 export interface BenchGateway {
   id: string;

@@ -9,20 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeCjt188, encodeReadRequest, MAX_FRAME_BYTES, splitCjt188 } from '../../../drivers/cjt188/codec.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
+import { seededRandom as prng } from '../../../simulators/common/random.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function validFrames(): Buffer[] {
   const out: Buffer[] = [];

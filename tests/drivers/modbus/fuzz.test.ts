@@ -18,6 +18,7 @@ import {
 import { decodeEither, splitRtu } from '../../../drivers/modbus/codec-rtu-stream.js';
 import { readPoint, VALUE_TYPES, WORD_ORDERS } from '../../../drivers/modbus/values.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
+import { seededRandom } from '../../../simulators/common/random.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
 const SEEDS: Buffer[] = readdirSync(VECTORS).map((d) =>
@@ -26,18 +27,6 @@ const SEEDS: Buffer[] = readdirSync(VECTORS).map((d) =>
 const FRAMES = 100_000;
 /** Takes a few seconds alone; generous so a loaded 2-core CI run does not time it out. */
 const FUZZ_TIMEOUT_MS = 60_000;
-
-/** mulberry32: the same run every time. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fixCrc(frame: Buffer): Buffer {
   if (frame.length < 3) return frame;

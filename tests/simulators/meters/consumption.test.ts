@@ -1,6 +1,6 @@
 /** The daily curve and the leak / reverse modes, on a fake clock that runs a day in a moment. */
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../simulators/gps/truck.js';
+import { seededRandom } from '../../../simulators/common/random.js';
 import { demandShape, MeterFlow } from '../../../simulators/meters/consumption.js';
 
 const HOUR = 3_600_000;
