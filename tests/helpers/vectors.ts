@@ -32,3 +32,33 @@ export function decodeOrError(decode: (frame: Buffer) => unknown, frame: Buffer)
     return err;
   }
 }
+
+/** What a stream vector expects: the frames decoded, the reasons refused, bytes discarded, bytes kept. */
+export interface StreamOutcome {
+  frames: unknown[];
+  errors: string[];
+  discarded: number;
+  restLength: number;
+}
+
+/** Feeds chunks through a codec's split then decode, as a transport would, and tallies the outcome. */
+export function feedChunks(
+  split: (buf: Buffer) => { frames: Buffer[]; rest: Buffer; discarded: number },
+  decode: (frame: Buffer) => unknown,
+  chunks: readonly Buffer[],
+): StreamOutcome {
+  let rest: Buffer = Buffer.alloc(0);
+  const outcome: StreamOutcome = { frames: [], errors: [], discarded: 0, restLength: 0 };
+  for (const chunk of chunks) {
+    const r = split(Buffer.concat([rest, chunk]));
+    rest = r.rest;
+    outcome.discarded += r.discarded;
+    for (const f of r.frames) {
+      const out = decodeOrError(decode, f);
+      if (out instanceof DecodeError) outcome.errors.push(out.reason);
+      else outcome.frames.push(out);
+    }
+  }
+  outcome.restLength = rest.length;
+  return outcome;
+}

@@ -14,7 +14,7 @@ import {
   statusFromRaw,
 } from '../../../drivers/cjt188/codec.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
-import { decodeOrError as decodeWith, vectorSet } from '../../helpers/vectors.js';
+import { decodeOrError as decodeWith, feedChunks, vectorSet } from '../../helpers/vectors.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
 const vectors = vectorSet(VECTORS);
@@ -37,21 +37,7 @@ describe('cjt188 codec vectors', () => {
       it(`${name} (stream)`, () => {
         const chunks = JSON.parse(readText(name, 'chunks.json')) as string[];
         const expected = JSON.parse(readText(name, 'expected.json')) as unknown;
-        let rest: Buffer = Buffer.alloc(0);
-        const frames: unknown[] = [];
-        const errors: string[] = [];
-        let discarded = 0;
-        for (const chunk of chunks) {
-          const r = splitCjt188(Buffer.concat([rest, fromHex(chunk)]));
-          rest = r.rest;
-          discarded += r.discarded;
-          for (const f of r.frames) {
-            const out = decodeOrError(f);
-            if (out instanceof DecodeError) errors.push(out.reason);
-            else frames.push(out);
-          }
-        }
-        expect({ frames, errors, discarded, restLength: rest.length }).toEqual(expected);
+        expect(feedChunks(splitCjt188, decodeCjt188, chunks.map(fromHex))).toEqual(expected);
       });
       continue;
     }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeNmea, MAX_SENTENCE_CHARS, nmeaChecksum, nmeaCodec, splitNmea } from '../../../drivers/nmea-gps/codec.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
-import { decodeOrError as decodeWith, vectorSet } from '../../helpers/vectors.js';
+import { decodeOrError as decodeWith, feedChunks, vectorSet } from '../../helpers/vectors.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
 const vectors = vectorSet(VECTORS);
@@ -30,21 +30,13 @@ describe('nmea codec vectors', () => {
           discarded: number;
           restLength: number;
         };
-        let rest: Buffer = Buffer.alloc(0);
-        const frames: unknown[] = [];
-        const errors: string[] = [];
-        let discarded = 0;
-        for (const chunk of chunks) {
-          const r = nmeaCodec.split(Buffer.concat([rest, Buffer.from(chunk, 'latin1')]));
-          rest = r.rest;
-          discarded += r.discarded;
-          for (const f of r.frames) {
-            const out = decodeOrError(f);
-            if (out instanceof DecodeError) errors.push(out.reason);
-            else frames.push(out);
-          }
-        }
-        expect({ frames, errors, discarded, restLength: rest.length }).toEqual(expected);
+        expect(
+          feedChunks(
+            (b) => nmeaCodec.split(b),
+            decodeNmea,
+            chunks.map((c) => Buffer.from(c, 'latin1')),
+          ),
+        ).toEqual(expected);
       });
       continue;
     }
