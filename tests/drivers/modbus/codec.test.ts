@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,11 +15,12 @@ import {
 import { decodeEither, splitRtu } from '../../../drivers/modbus/codec-rtu-stream.js';
 import { type PointSpec, readPoint } from '../../../drivers/modbus/values.js';
 import { DecodeError } from '../../../drivers/sdk/errors.js';
+import { vectorSet } from '../../helpers/vectors.js';
 
 const VECTORS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'vectors');
-const cases = readdirSync(VECTORS).sort();
-
-const read = (dir: string, name: string) => readFileSync(path.join(VECTORS, dir, name), 'utf8').replace(/\r?\n$/, '');
+const vectors = vectorSet(VECTORS);
+const cases = vectors.cases;
+const read = vectors.read;
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 interface Expected {
