@@ -5,14 +5,15 @@
  * Also: the hub down while the edge publishes; its persistent session keeps the backlog.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
-import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
+import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
 import { type RunningMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { writeHubConfig, writeTruckGatewayConfig } from '../helpers/system-configs.js';
 
 const influxUrl = inject('influxUrl');
 const database = `ext_${randomBytes(4).toString('hex')}`;
@@ -49,32 +50,20 @@ beforeAll(async () => {
   const edgePort = await findFreePort();
   edgeHealth = `http://127.0.0.1:${edgePort}`;
   mosquitto = await startMosquitto(dir, mqttPort);
-  copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
-  writeFileSync(
-    path.join(dir, 'hub.yaml'),
-    [
-      'city: ./city.yaml',
-      'dataDir: ./hub-data',
-      `mqtt: { mode: external, url: "${mosquitto.url}", clientId: citygrid-hub-ext }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
-      `telemetry: { influx: { url: "${influxUrl}", database: ${database}, flushInterval: 50ms } }`,
-      '',
-    ].join('\n'),
-  );
+  writeHubConfig(dir, {
+    mqtt: { mode: 'external', url: mosquitto.url, clientId: 'citygrid-hub-ext' },
+    httpPort,
+    influx: { url: influxUrl, database, flushInterval: '50ms' },
+  });
   pty = await openPtyPair(dir, { a: 'gps.sim', b: 'gps.dev' });
-  writeFileSync(
-    path.join(dir, 'gw.yaml'),
-    [
-      'gateway: { id: gw-xh-01, district: xihu }',
-      `hub: { url: "${mosquitto.url}", password: "${password}", reconnectPeriod: 250ms }`,
-      'dataDir: ./edge-data',
-      'batch: { maxReadings: 5, maxDelay: 100ms }',
-      `http: { host: 127.0.0.1, port: ${edgePort} }`,
-      'devices:',
-      `  - { id: XH-GP001, kind: vehicle, driver: nmea-gps, asset: TRUCK-XH-01, transport: { type: serial, path: "${pty.b}" } }`,
-      '',
-    ].join('\n'),
-  );
+  writeTruckGatewayConfig(dir, {
+    file: 'gw.yaml',
+    hubUrl: mosquitto.url,
+    password,
+    tty: pty.b,
+    batch: { maxReadings: 5, maxDelay: '100ms' },
+    http: { host: '127.0.0.1', port: edgePort },
+  });
   sim = startCli(
     ['sim', 'gps', '--city', path.join(dir, 'city.yaml'), '--route', 'route-xh-beishan', '--out', pty.a, '--loop'],
     {

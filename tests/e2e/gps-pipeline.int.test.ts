@@ -9,13 +9,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
-import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
+import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { writeHubConfig, writeTruckGatewayConfig } from '../helpers/system-configs.js';
 
 const influxUrl = inject('influxUrl');
 const database = `e2e_${randomBytes(4).toString('hex')}`;
@@ -66,42 +67,24 @@ function startHub(): CliProcess {
 beforeAll(async () => {
   mqttPort = await findFreePort();
   httpPort = await findFreePort();
-  copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
-  writeFileSync(
-    path.join(dir, 'hub.yaml'),
-    [
-      'hubId: hub-e2e',
-      'city: ./city.yaml',
-      'dataDir: ./hub-data',
-      `mqtt: { mode: embedded, host: 127.0.0.1, port: ${mqttPort} }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
-      'accounts:',
-      '  gateways: [{ id: gw-xh-01, password: "${CG_E2E_GW_PW}" }]',
-      '  readers: [{ username: integrator, password: "${CG_E2E_READER_PW}" }]',
-      'telemetry:',
-      `  influx: { url: "${influxUrl}", database: ${database}, flushInterval: 50ms }`,
-      '',
-    ].join('\n'),
-  );
+  writeHubConfig(dir, {
+    hubId: 'hub-e2e',
+    mqtt: { mode: 'embedded', host: '127.0.0.1', port: mqttPort },
+    httpPort,
+    gateways: { 'gw-xh-01': '${CG_E2E_GW_PW}' },
+    readers: { integrator: '${CG_E2E_READER_PW}' },
+    influx: { url: influxUrl, database, flushInterval: '50ms' },
+  });
   pty = await openPtyPair(dir, { a: 'gps.sim', b: 'gps.dev' });
-  writeFileSync(
-    path.join(dir, 'gw-xh-01.yaml'),
-    [
-      'gateway: { id: gw-xh-01, district: xihu }',
-      `hub: { url: "mqtt://127.0.0.1:${mqttPort}", password: "\${CG_E2E_GW_PW}", reconnectPeriod: 250ms }`,
-      'dataDir: ./edge-data',
-      'batch: { maxReadings: 5, maxDelay: 100ms }',
-      'delivery: { resendAfter: 3s }',
-      'devices:',
-      '  - id: XH-GP001',
-      '    kind: vehicle',
-      '    driver: nmea-gps',
-      '    asset: TRUCK-XH-01',
-      `    transport: { type: serial, path: "${pty.b}", baudRate: 9600 }`,
-      '    options: { minInterval: 1s }',
-      '',
-    ].join('\n'),
-  );
+  writeTruckGatewayConfig(dir, {
+    file: 'gw-xh-01.yaml',
+    hubUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    password: '${CG_E2E_GW_PW}',
+    tty: pty.b,
+    batch: { maxReadings: 5, maxDelay: '100ms' },
+    delivery: { resendAfter: '3s' },
+    options: { minInterval: '1s' },
+  });
   sim = startCli(
     ['sim', 'gps', '--city', path.join(dir, 'city.yaml'), '--route', 'route-xh-beishan', '--out', pty.a, '--loop'],
     {

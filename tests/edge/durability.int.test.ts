@@ -12,7 +12,7 @@
  * Every process is ours and stopped by PID.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'libsql';
@@ -20,7 +20,8 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
-import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
+import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { writeHubConfig, writeTruckGatewayConfig } from '../helpers/system-configs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-durable-'));
 const gatewayPassword = randomBytes(12).toString('base64url');
@@ -129,40 +130,26 @@ function holes(ts: number[], from: number, to: number): [number, number][] {
 beforeAll(async () => {
   mqttPort = await findFreePort();
   httpPort = await findFreePort();
-  copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
-  writeFileSync(
-    path.join(dir, 'hub.yaml'),
-    [
-      'hubId: hub-durable',
-      'city: ./city.yaml',
-      'dataDir: ./hub-data',
-      `mqtt: { mode: embedded, host: 127.0.0.1, port: ${mqttPort} }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
-      'accounts:',
-      '  gateways: [{ id: gw-xh-01, password: "${CG_DUR_GW_PW}" }]',
-      '  readers: [{ username: integrator, password: "${CG_DUR_READER_PW}" }]',
-      '',
-    ].join('\n'),
-  );
+  writeHubConfig(dir, {
+    hubId: 'hub-durable',
+    mqtt: { mode: 'embedded', host: '127.0.0.1', port: mqttPort },
+    httpPort,
+    gateways: { 'gw-xh-01': '${CG_DUR_GW_PW}' },
+    readers: { integrator: '${CG_DUR_READER_PW}' },
+  });
   pty = await openPtyPair(dir, { a: 'gps.sim', b: 'gps.dev' });
-  writeFileSync(
-    path.join(dir, 'gw-xh-01.yaml'),
-    [
-      'gateway: { id: gw-xh-01, district: xihu }',
-      `hub: { url: "mqtt://127.0.0.1:${mqttPort}", password: "\${CG_DUR_GW_PW}", reconnectPeriod: 200ms }`,
-      'dataDir: ./edge-data',
-      'batch: { maxReadings: 20, maxDelay: 100ms }',
-      'delivery: { resendAfter: 3s, commitInterval: 5ms }',
-      'devices:',
-      `  - id: ${DEVICE}`,
-      '    kind: vehicle',
-      '    driver: nmea-gps',
-      '    asset: TRUCK-XH-01',
-      `    transport: { type: serial, path: "${pty.b}", baudRate: 115200 }`,
-      '    options: { minInterval: 0 }',
-      '',
-    ].join('\n'),
-  );
+  writeTruckGatewayConfig(dir, {
+    file: 'gw-xh-01.yaml',
+    hubUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    password: '${CG_DUR_GW_PW}',
+    reconnectPeriod: '200ms',
+    tty: pty.b,
+    device: DEVICE,
+    baudRate: 115200,
+    batch: { maxReadings: 20, maxDelay: '100ms' },
+    delivery: { resendAfter: '3s', commitInterval: '5ms' },
+    options: { minInterval: 0 },
+  });
   sim = startCli(
     [
       'sim',

@@ -1,0 +1,84 @@
+/**
+ * Config files for tests that run the real `citygrid hub` / `citygrid edge` processes: the
+ * example city copied into the test dir, a hub config and a one-truck gateway config. Tests
+ * state only what differs (ports, sink, batching); secrets stay `${ENV}` references.
+ */
+import { copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ROOT } from './cli-process.js';
+
+export interface HubFixture {
+  httpPort: number;
+  /** The `mqtt:` section, e.g. `{ mode: 'embedded', host: '127.0.0.1', port }` or an external broker. */
+  mqtt: Record<string, unknown>;
+  hubId?: string;
+  /** Gateway accounts: id -> password (a literal or a `${ENV}` reference). */
+  gateways?: Record<string, string>;
+  /** Reader accounts: username -> password. */
+  readers?: Record<string, string>;
+  /** The `telemetry.influx` section; the embedded store when omitted. */
+  influx?: Record<string, unknown>;
+}
+
+/** Copies the example city next to the hub config and writes `hub.yaml`; returns its path. */
+export function writeHubConfig(dir: string, f: HubFixture): string {
+  copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
+  const config: Record<string, unknown> = {
+    ...(f.hubId ? { hubId: f.hubId } : {}),
+    city: './city.yaml',
+    dataDir: './hub-data',
+    mqtt: f.mqtt,
+    http: { host: '127.0.0.1', port: f.httpPort },
+  };
+  if (f.gateways || f.readers) {
+    config.accounts = {
+      gateways: Object.entries(f.gateways ?? {}).map(([id, password]) => ({ id, password })),
+      readers: Object.entries(f.readers ?? {}).map(([username, password]) => ({ username, password })),
+    };
+  }
+  if (f.influx) config.telemetry = { influx: f.influx };
+  const file = path.join(dir, 'hub.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+export interface TruckGatewayFixture {
+  file: string;
+  hubUrl: string;
+  password: string;
+  /** The pty end (or device path) the gateway reads NMEA from. */
+  tty: string;
+  device?: string;
+  baudRate?: number;
+  batch?: Record<string, unknown>;
+  delivery?: Record<string, unknown>;
+  http?: Record<string, unknown>;
+  reconnectPeriod?: string;
+  options?: Record<string, unknown>;
+}
+
+/** Writes the config of gateway gw-xh-01 (Xihu) reading one truck's GNSS receiver; returns its path. */
+export function writeTruckGatewayConfig(dir: string, f: TruckGatewayFixture): string {
+  const config: Record<string, unknown> = {
+    gateway: { id: 'gw-xh-01', district: 'xihu' },
+    hub: { url: f.hubUrl, password: f.password, reconnectPeriod: f.reconnectPeriod ?? '250ms' },
+    dataDir: './edge-data',
+    ...(f.batch ? { batch: f.batch } : {}),
+    ...(f.delivery ? { delivery: f.delivery } : {}),
+    ...(f.http ? { http: f.http } : {}),
+    devices: [
+      {
+        id: f.device ?? 'XH-GP001',
+        kind: 'vehicle',
+        driver: 'nmea-gps',
+        asset: 'TRUCK-XH-01',
+        transport: { type: 'serial', path: f.tty, baudRate: f.baudRate ?? 9600 },
+        ...(f.options ? { options: f.options } : {}),
+      },
+    ],
+  };
+  const file = path.join(dir, f.file);
+  writeFileSync(file, stringify(config));
+  return file;
+}
