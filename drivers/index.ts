@@ -3,7 +3,7 @@
  * the options validator the config loader takes, and the transport factory.
  */
 import { nmeaGps } from './nmea-gps/definition.js';
-import { type AnyDriverDefinition, createRegistry, type DriverRegistry } from './registry.js';
+import { type AnyDriverDefinition, createRegistry, type DriverRegistry, isPolled } from './registry.js';
 import { describeZodIssue } from './sdk/zod-issues.js';
 
 export type { NmeaGpsOptions } from './nmea-gps/definition.js';
@@ -13,6 +13,7 @@ export {
   createRegistry,
   type DriverRegistry,
   InvalidDriverDefinitionError,
+  isPolled,
   UnknownDriverError,
 } from './registry.js';
 export { createTransport, type TransportConfig } from './transports/index.js';
@@ -28,22 +29,34 @@ export interface DriverOptionsIssue {
   message: string;
 }
 
+/** Where the config puts a device: on a line of its own (`transport:`) or on a shared bus (`bus:`). */
+export type DevicePlacement = 'transport' | 'bus';
+
 /**
- * Validates a device's options against its driver's schema. Same shape as config/load.ts's
- * `DeviceOptionsValidator` (drivers/ must not import config/). Issue paths are relative to the
- * device: `['driver']` for an unknown driver, `['options', ...]` for an option.
+ * Validates a device's options against its driver's schema, and its placement against the
+ * driver's access (a polled driver needs `bus:`, a stream driver `transport:`). Same shape as
+ * config/load.ts's `DeviceOptionsValidator` (drivers/ must not import config/). Issue paths are
+ * relative to the device: `['driver']` for an unknown driver, `['options', ...]` for an option.
  */
 export function validateDriverOptions(
   driver: string,
   options: unknown,
   reg: DriverRegistry = registry,
+  placement?: DevicePlacement,
 ): { ok: true; options: unknown } | { ok: false; issues: DriverOptionsIssue[] } {
   if (!reg.has(driver))
     return {
       ok: false,
       issues: [{ path: ['driver'], message: `unknown driver "${driver}"; known drivers: ${reg.ids.join(', ')}` }],
     };
-  const result = reg.get(driver).optionsSchema.safeParse(options ?? {}, { reportInput: true });
+  const def = reg.get(driver);
+  if (placement && (placement === 'bus') !== isPolled(def)) {
+    const message = isPolled(def)
+      ? `driver "${driver}" polls devices on a shared bus: give "bus: <id of an entry in buses>" instead of "transport"`
+      : `driver "${driver}" reads a line of its own: give "transport" instead of "bus"`;
+    return { ok: false, issues: [{ path: [placement], message }] };
+  }
+  const result = def.optionsSchema.safeParse(options ?? {}, { reportInput: true });
   if (result.success) return { ok: true, options: result.data };
   return {
     ok: false,
@@ -54,4 +67,5 @@ export function validateDriverOptions(
   };
 }
 
-export const driverOptionsValidator = (driver: string, options: unknown) => validateDriverOptions(driver, options);
+export const driverOptionsValidator = (driver: string, options: unknown, placement?: DevicePlacement) =>
+  validateDriverOptions(driver, options, registry, placement);

@@ -2,7 +2,7 @@
  * The driver registry the edge agent looks drivers up in. Built from an explicit list (no
  * filesystem scanning, no import side effects) and validated once (ZHC validateDefinition).
  */
-import type { DriverDefinition } from './sdk/driver.js';
+import type { DriverDefinition, PolledDriverDefinition } from './sdk/driver.js';
 import { CitygridError } from './sdk/errors.js';
 import { isKnownField } from './sdk/fields.js';
 
@@ -26,7 +26,13 @@ export class InvalidDriverDefinitionError extends CitygridError {
 
 /** A definition of any options type; the registry only routes by id, the options schema checks the rest. */
 // biome-ignore lint/suspicious/noExplicitAny: Options is contravariant in create(); unknown would reject every concrete driver
-export type AnyDriverDefinition = DriverDefinition<any>;
+export type AnyDriverDefinition = DriverDefinition<any> | PolledDriverDefinition<any>;
+
+/** True for a driver whose devices sit on a shared bus (`bus:` in the gateway config). */
+// biome-ignore lint/suspicious/noExplicitAny: same as AnyDriverDefinition
+export function isPolled(def: AnyDriverDefinition): def is PolledDriverDefinition<any> {
+  return def.access === 'polled';
+}
 
 export interface DriverRegistry {
   /** Registered ids, in list order. */
@@ -45,7 +51,10 @@ export function createRegistry(list: readonly AnyDriverDefinition[]): DriverRegi
     if (!DRIVER_ID.test(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is not kebab-case`);
     if (byId.has(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is registered twice`);
     if (def.kinds.length === 0) throw new InvalidDriverDefinitionError(`driver "${def.id}" serves no device kind`);
-    if (def.transports.length === 0) throw new InvalidDriverDefinitionError(`driver "${def.id}" declares no transport`);
+    if (isPolled(def)) {
+      if (!def.protocol) throw new InvalidDriverDefinitionError(`polled driver "${def.id}" names no bus protocol`);
+    } else if (def.transports.length === 0)
+      throw new InvalidDriverDefinitionError(`driver "${def.id}" declares no transport`);
     const seen = new Set<string>();
     for (const field of def.fields) {
       if (!isKnownField(field))

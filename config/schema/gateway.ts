@@ -60,13 +60,55 @@ const tcpTransport = z
 export const transportSchema = z.discriminatedUnion('type', [serialTransport, tcpTransport]);
 export type TransportConfig = z.output<typeof transportSchema>;
 
+export const busConfigSchema = z
+  .object({
+    id: idSchema.describe('Bus id, unique on this gateway; devices name it in `bus`.'),
+    transport: transportSchema.describe(
+      'The line the devices share: an RS-485 port (CJ/T 188 meters: 2400 baud, even parity) or a serial server over TCP.',
+    ),
+    pollInterval: duration(
+      'How often each device on the bus is read, from the start of one poll to the next (a device option may override it). Default 1m.',
+    ).prefault('1m'),
+    responseTimeout: duration(
+      'Wait for an answer after the request has left the port; the time the request takes on the wire is added. Default 1s.',
+    ).prefault('1s'),
+    silence: duration(
+      'Quiet line before every request, after the last byte sent or received. Default: 3.5 character times at the baud rate (Modbus t3.5), at least 20ms.',
+    ).optional(),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe('Extra attempts after a timeout before the poll counts as failed. Default 2.'),
+    offlineAfter: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Failed polls in a row before a device is reported offline. Default 3.'),
+    backoffCap: duration(
+      'A device that keeps failing is asked less and less often (each failed poll doubles the wait), down to once per this. Default 10m.',
+    ).prefault('10m'),
+  })
+  .strict();
+export type BusConfig = z.output<typeof busConfigSchema>;
+
 export const deviceConfigSchema = z
   .object({
     id: idSchema.describe('Device id, city-wide unique (e.g. "XH-GP001"); an InfluxDB tag.'),
     kind: z.enum(DEVICE_KINDS).describe('Kind of device; the InfluxDB measurement.'),
     driver: z.string().min(1).describe('Driver id from the registry (e.g. "nmea-gps").'),
     asset: idSchema.optional().describe('City asset the device is mounted on.'),
-    transport: transportSchema.describe('How the gateway reaches the device.'),
+    transport: transportSchema
+      .optional()
+      .describe('How the gateway reaches a device that has a line of its own. Give this or `bus`.'),
+    bus: idSchema
+      .optional()
+      .describe(
+        'Id of the entry in `buses` the device sits on (meters and loggers polled in turn). Give this or `transport`.',
+      ),
     options: z.record(z.string(), z.unknown()).default({}).describe('Driver options, validated by the driver schema.'),
   })
   .strict();
@@ -166,6 +208,10 @@ export const gatewayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Local health endpoint of the agent (/healthz, /metrics).'),
+    buses: z
+      .array(busConfigSchema)
+      .default([])
+      .describe('Shared lines (RS-485) whose devices are polled one at a time by one bus poller each.'),
     devices: z.array(deviceConfigSchema).default([]).describe('Field devices this gateway reads.'),
   })
   .strict()
@@ -175,6 +221,26 @@ export const gatewayConfigSchema = z
       if (seen.has(d.id))
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
       seen.add(d.id);
+    });
+    const buses = new Set<string>();
+    cfg.buses.forEach((b, i) => {
+      if (buses.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['buses', i, 'id'], message: `duplicate bus id "${b.id}"` });
+      buses.add(b.id);
+    });
+    cfg.devices.forEach((d, i) => {
+      if ((d.transport === undefined) === (d.bus === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i],
+          message: 'give exactly one of "transport" (a line of its own) or "bus" (the id of an entry in buses)',
+        });
+      else if (d.bus !== undefined && !buses.has(d.bus))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'bus'],
+          message: `no bus "${d.bus}" in buses; known: ${[...buses].join(', ') || '(none)'}`,
+        });
     });
   });
 

@@ -7,6 +7,7 @@
  * context, and the edge agent takes it from there.
  */
 import type { z } from 'zod';
+import type { BusDevice } from './bus-device.js';
 import type { Clock } from './clock.js';
 import type { DecodeReason } from './errors.js';
 import type { FieldName } from './fields.js';
@@ -57,43 +58,118 @@ export interface DeviceIdentity {
 export type DriverReading = Omit<Reading, 'device' | 'kind' | 'asset'>;
 export type DriverEvent = Omit<CityEvent, 'device' | 'asset'>;
 
-/** Everything a driver instance receives. One object, not positional parameters. */
-export interface DriverContext<Options> {
+/** Evidence as a driver produces it (a camera snapshot or clip); the agent adds device and asset. */
+export interface DriverEvidence {
+  /** When the image or the clip's first frame was taken, ms since epoch. */
+  ts: number;
+  mediaType: 'image/jpeg' | 'video/mp4';
+  /** The media itself (already stamped with time, camera and asset for images). */
+  data: Buffer;
+  /** A small JPEG preview, when one could be made. */
+  thumbnail?: Buffer;
+  /** The hub command (`cmd/capture`) this evidence answers, when it answers one. */
+  commandId?: string;
+  /** Free metadata: preset, profile, width, height, duration, how it was captured. */
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * A small key/value store per device that survives a gateway restart (the last meter reading an
+ * interval consumption is computed from). Values must be JSON; writes are batched by the agent.
+ */
+export interface DeviceStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+}
+
+/** A hub command routed to one device (`cmd/capture`, `cmd/sample-interval`). */
+export interface DeviceCommand {
+  /** Command name, the last topic segment: `capture`, `sample-interval`. */
+  readonly name: string;
+  /** The command's id, echoed in results and in evidence it produces. */
+  readonly id?: string;
+  /** The command's payload, as the hub sent it (the driver validates it). */
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+/** What a device-level handler returns; published on `cmd-result` with `ok: true`. Throw to fail. */
+export type DeviceCommandResult = Record<string, unknown>;
+
+/** What every driver receives, stream or polled. One object, not positional parameters. */
+export interface DriverContextBase<Options> {
   readonly device: DeviceIdentity;
   readonly options: Options;
-  readonly transport: ByteTransport;
   readonly log: Logger;
   readonly clock: Clock;
+  /** Persistent per-device state (survives restarts of the agent). */
+  readonly store: DeviceStore;
   emitReading(reading: DriverReading): void;
   emitEvent(event: DriverEvent): void;
-  /** Reported once per transition; the agent turns it into an `online`/`offline` Event. */
-  setAvailability(online: boolean, reason?: string): void;
+  /** Hands over a snapshot or clip; it travels to the hub through the outbox like telemetry. */
+  emitEvidence(evidence: DriverEvidence): void;
   /** Counts a frame the codec refused (the agent exports it as a metric labelled by device and reason). */
   countDecodeError(reason: DecodeReason): void;
+}
+
+/** Everything a stream driver instance receives. */
+export interface DriverContext<Options> extends DriverContextBase<Options> {
+  readonly transport: ByteTransport;
+  /** Reported once per transition; the agent turns it into an `online`/`offline` Event. */
+  setAvailability(online: boolean, reason?: string): void;
   /** Counts bytes that belonged to no frame. */
   countDiscardedBytes(n: number): void;
 }
+
+/**
+ * Everything a polled driver receives. No transport: the bus poller owns the shared port, and
+ * reports availability (answers / timeouts) and line noise itself.
+ */
+export type PolledDriverContext<Options> = DriverContextBase<Options>;
 
 export interface DriverInstance {
   /** Opens the transport and starts producing. Throws StartupError when the device cannot be reached. */
   start(): Promise<void>;
   /** Idempotent; nothing is emitted after it resolves. */
   stop(): Promise<void>;
+  /** Handles a hub command addressed to this device; absent when the driver takes none. */
+  command?(cmd: DeviceCommand): Promise<DeviceCommandResult>;
+}
+
+/** A device on a shared bus, as a polled driver builds it: what the poller needs, plus commands. */
+export interface PolledDevice extends BusDevice<unknown> {
+  command?(cmd: DeviceCommand): Promise<DeviceCommandResult>;
 }
 
 export type TransportType = 'serial' | 'tcp';
 
-export interface DriverDefinition<Options = unknown> {
+interface DriverDefinitionBase<Options> {
   /** kebab-case, stable forever: it is written into gateway configs. */
   readonly id: string;
   readonly title: string;
   /** Device kinds this driver can serve. */
   readonly kinds: readonly DeviceKind[];
-  readonly transports: readonly TransportType[];
   /** Per-device options; strict, every field described. */
   readonly optionsSchema: z.ZodType<Options>;
   /** Every field this driver may put into a Reading. */
   readonly fields: readonly FieldName[];
+}
+
+/** A device with a line of its own (`transport:` in the gateway config): it reads its stream itself. */
+export interface DriverDefinition<Options = unknown> extends DriverDefinitionBase<Options> {
+  readonly access?: 'stream';
+  readonly transports: readonly TransportType[];
   /** Must not do I/O: build state only. */
   create(ctx: DriverContext<Options>): DriverInstance;
+}
+
+/**
+ * A device asked in turn on a shared bus (`bus:` in the gateway config): an RS-485 line with many
+ * meters or loggers. The agent runs one bus poller per bus and hands it each device's PolledDevice.
+ */
+export interface PolledDriverDefinition<Options = unknown> extends DriverDefinitionBase<Options> {
+  readonly access: 'polled';
+  /** The bus protocol; every device on one bus frames the line the same way (`cjt188`, `modbus-rtu`). */
+  readonly protocol: string;
+  /** Must not do I/O: build state only. */
+  createPolled(ctx: PolledDriverContext<Options>): PolledDevice;
 }

@@ -1,30 +1,59 @@
 /**
  * Runs the devices of one gateway: builds each driver instance with its context, supervises its
  * start (retrying a retryable StartupError with backoff), turns what the driver emits into
- * validated Readings and Events, and reports availability transitions once each.
- * One device failing never stops the others.
+ * validated Readings, Events and evidence, and reports availability transitions once each.
+ * Devices on a shared bus are handed to one bus poller per bus (bus-run.ts). Hub commands for a
+ * device are routed to its driver. One device failing never stops the others.
  */
-import type { DeviceConfig, TransportConfig } from '../../config/schema/gateway.js';
+import type { BusConfig, DeviceConfig, TransportConfig } from '../../config/schema/gateway.js';
 import type { Clock } from '../../drivers/sdk/clock.js';
-import type { ByteTransport, DriverContext, DriverDefinition, DriverInstance } from '../../drivers/sdk/driver.js';
-import { describeError, StartupError } from '../../drivers/sdk/errors.js';
+import type {
+  ByteTransport,
+  DeviceCommand,
+  DeviceCommandResult,
+  DeviceStore,
+  DriverContext,
+  DriverContextBase,
+  DriverDefinition,
+  DriverEvidence,
+  DriverInstance,
+  PolledDevice,
+  PolledDriverDefinition,
+} from '../../drivers/sdk/driver.js';
+import { CitygridError, describeError, StartupError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { type CityEvent, eventSchema, type Reading, readingSchema } from '../../drivers/sdk/reading.js';
 import type { DeviceInventoryItem } from '../../drivers/sdk/wire.js';
 
+import { BusRun } from './bus-run.js';
+import { type DeviceStateStore, MemoryDeviceStateStore } from './device-state.js';
+import { superviseStart } from './supervise.js';
+
 /** The slice of the driver registry (drivers/index.ts) the agent needs. */
 export interface DriverRegistry {
   /** Throws for an unknown id. */
   // biome-ignore lint/suspicious/noExplicitAny: each definition has its own options type; the agent only routes by id
-  get(id: string): DriverDefinition<any>;
+  get(id: string): DriverDefinition<any> | PolledDriverDefinition<any>;
 }
 
 export type TransportFactory = (cfg: TransportConfig) => ByteTransport;
 
+/** Evidence as the agent hands it on: the driver's, with the device it came from. */
+export type AgentEvidence = DriverEvidence & { device: string; kind: string; asset?: string };
+
 export interface AgentSink {
   reading(reading: Reading): void;
   event(event: CityEvent): void;
+  /** Absent where evidence has nowhere to go yet; the agent then counts and drops it. */
+  evidence?(evidence: AgentEvidence): void;
+}
+
+/** A hub command names a device this gateway does not have, or one whose driver takes no commands. */
+export class DeviceCommandError extends CitygridError {
+  constructor(code: 'UNKNOWN_DEVICE' | 'COMMAND_UNSUPPORTED', message: string) {
+    super(code, message);
+  }
 }
 
 export interface RetryPolicy {
@@ -44,6 +73,10 @@ export interface AgentDeps {
   retry?: RetryPolicy;
   /** Called after a device changed availability (the uplink republishes the inventory). */
   onAvailabilityChange?: () => void;
+  /** Shared lines the `bus:` devices sit on. */
+  buses?: readonly BusConfig[];
+  /** Persistent per-device state; default in memory (lost on restart). */
+  stateStore?: DeviceStateStore;
 }
 
 type Availability = 'unknown' | 'online' | 'offline';
@@ -52,7 +85,10 @@ interface DeviceRun {
   readonly config: DeviceConfig;
   readonly log: Logger;
   availability: Availability;
+  /** A stream device's driver instance, once built. */
   instance?: DriverInstance;
+  /** A bus device's PolledDevice, once built. */
+  polled?: PolledDevice;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { initialDelay: 1000, maxDelay: 60_000 };
@@ -67,6 +103,9 @@ export class Agent {
   private readonly decodeErrors;
   private readonly discardedBytes;
   private readonly startFailures;
+  private readonly evidenceDropped;
+  private readonly stateStore: DeviceStateStore;
+  private readonly busRuns: BusRun[] = [];
 
   constructor(
     devices: readonly DeviceConfig[],
@@ -92,14 +131,67 @@ export class Agent {
       'citygrid_edge_device_start_failures_total',
       'Failed driver starts, by device and retryable.',
     );
+    this.evidenceDropped = m.counter(
+      'citygrid_edge_evidence_dropped_total',
+      'Evidence a driver produced that this agent has nowhere to send, by device.',
+    );
+    this.stateStore = deps.stateStore ?? new MemoryDeviceStateStore();
     m.gauge('citygrid_edge_devices', 'Configured devices.', (g) => g.set({}, this.runs.length));
     m.gauge('citygrid_edge_devices_online', 'Devices currently online.', (g) => g.set({}, this.onlineCount()));
   }
 
-  /** Starts every device in the background; returns at once. */
+  /** Starts every device and bus in the background; returns at once. */
   start(): void {
-    for (const run of this.runs) this.supervisors.push(this.supervise(run));
-    this.deps.log.info({ devices: this.runs.length }, 'Started devices');
+    for (const run of this.runs) if (run.config.bus === undefined) this.supervisors.push(this.supervise(run));
+    for (const bus of this.deps.buses ?? []) {
+      const members = this.runs.filter((r) => r.config.bus === bus.id);
+      if (members.length === 0) continue;
+      const busRun = new BusRun(bus, {
+        members: members.map((run) => ({ run: run.config, build: () => this.buildPolled(run) })),
+        createTransport: this.deps.createTransport,
+        log: this.deps.log.child({ component: 'edge.bus', bus: bus.id }),
+        clock: this.deps.clock,
+        metrics: this.deps.metrics,
+        setAvailability: (device, online, reason) => {
+          const run = this.runs.find((r) => r.config.id === device);
+          if (run) this.setAvailability(run, online, reason);
+        },
+        countDecodeError: (device, reason) => this.decodeErrors.inc({ device, reason }),
+      });
+      this.busRuns.push(busRun);
+      this.supervisors.push(
+        superviseStart({
+          start: () => busRun.start(),
+          stopped: () => this.stopped,
+          signal: this.abort.signal,
+          retry: this.deps.retry ?? DEFAULT_RETRY,
+          log: busRun.log,
+          onFailure: (err, retryable) => {
+            this.startFailures.inc({ device: `bus:${bus.id}`, retryable: String(retryable) });
+            for (const m of members) this.setAvailability(m, false, describeError(err));
+          },
+        }).then(() => undefined),
+      );
+    }
+    this.deps.log.info({ devices: this.runs.length, buses: this.busRuns.length }, 'Started devices');
+  }
+
+  /** Routes a hub command to the driver of `device`. Throws DeviceCommandError or what the driver throws. */
+  async command(device: string, cmd: DeviceCommand): Promise<DeviceCommandResult> {
+    const run = this.runs.find((r) => r.config.id === device);
+    if (!run) throw new DeviceCommandError('UNKNOWN_DEVICE', `no device "${device}" on this gateway`);
+    const handler = run.instance?.command ?? run.polled?.command;
+    if (!handler)
+      throw new DeviceCommandError(
+        'COMMAND_UNSUPPORTED',
+        `device "${device}" (driver ${run.config.driver}) takes no "${cmd.name}" command`,
+      );
+    return handler.call(run.instance ?? run.polled, cmd);
+  }
+
+  /** Device configs of this gateway (for commands that address devices by kind). */
+  devices(): readonly DeviceConfig[] {
+    return this.runs.map((r) => r.config);
   }
 
   /** Stops every driver; nothing is emitted after it resolves. */
@@ -108,6 +200,7 @@ export class Agent {
     this.stopped = true;
     this.abort.abort();
     await Promise.allSettled(this.supervisors);
+    await Promise.allSettled(this.busRuns.map((b) => b.stop()));
     await Promise.allSettled(
       this.runs.map(async (run) => {
         try {
@@ -117,6 +210,7 @@ export class Agent {
         }
       }),
     );
+    await this.stateStore.flush();
   }
 
   inventory(): DeviceInventoryItem[] {
@@ -134,60 +228,69 @@ export class Agent {
   }
 
   private async supervise(run: DeviceRun): Promise<void> {
+    let instance: DriverInstance;
     try {
-      run.instance = this.build(run);
+      instance = this.build(run);
+      run.instance = instance;
     } catch (err) {
       this.startFailures.inc({ device: run.config.id, retryable: 'false' });
       run.log.error({ err: describeError(err) }, 'Device cannot be set up');
       this.setAvailability(run, false, describeError(err));
       return;
     }
-    const retry = this.deps.retry ?? DEFAULT_RETRY;
-    let delay = retry.initialDelay;
-    while (!this.stopped) {
-      try {
-        await run.instance.start();
-        if (this.stopped) return;
-        this.setAvailability(run, true);
-        return;
-      } catch (err) {
-        if (this.stopped) return;
-        const retryable = err instanceof StartupError && err.retryable;
+    const started = await superviseStart({
+      start: () => instance.start(),
+      stopped: () => this.stopped,
+      signal: this.abort.signal,
+      retry: this.deps.retry ?? DEFAULT_RETRY,
+      log: run.log,
+      onFailure: (err, retryable) => {
         this.startFailures.inc({ device: run.config.id, retryable: String(retryable) });
         this.setAvailability(run, false, describeError(err));
-        if (!retryable) {
-          run.log.error({ err: describeError(err) }, 'Device failed to start, giving up');
-          return;
-        }
-        run.log.debug({ err: describeError(err), retryIn: delay }, 'Device failed to start, retrying');
-        await this.sleep(delay);
-        delay = Math.min(delay * 2, retry.maxDelay);
-      }
-    }
+      },
+    });
+    if (started) this.setAvailability(run, true);
+  }
+
+  /** What every driver gets, stream or polled: emitters bound to the device, its store, its logger. */
+  private contextBase(run: DeviceRun): DriverContextBase<unknown> {
+    const { config } = run;
+    const device = { id: config.id, kind: config.kind, ...(config.asset ? { asset: config.asset } : {}) };
+    const tag = config.asset ? { asset: config.asset } : {};
+    const store: DeviceStore = {
+      get: (key) => this.stateStore.get(config.id, key),
+      set: (key, value) => this.stateStore.set(config.id, key, value),
+    };
+    return {
+      device,
+      options: config.options,
+      log: run.log.child({ component: 'driver' }),
+      clock: this.deps.clock,
+      store,
+      emitReading: (r) => this.acceptReading(run, { ...r, device: config.id, kind: config.kind, ...tag }),
+      emitEvent: (e) => this.acceptEvent(run, { ...e, device: config.id, ...tag }),
+      emitEvidence: (e) => this.acceptEvidence(run, { ...e, device: config.id, kind: config.kind, ...tag }),
+      countDecodeError: (reason) => this.decodeErrors.inc({ device: config.id, reason }),
+    };
+  }
+
+  private buildPolled(run: DeviceRun): PolledDevice {
+    const definition = this.deps.registry.get(run.config.driver);
+    if (definition.access !== 'polled')
+      throw new StartupError(`driver "${run.config.driver}" does not poll a bus`, false);
+    run.polled = definition.createPolled(this.contextBase(run));
+    return run.polled;
   }
 
   private build(run: DeviceRun): DriverInstance {
     const { config } = run;
     const definition = this.deps.registry.get(config.driver);
-    const transport = this.deps.createTransport(config.transport);
-    const device = { id: config.id, kind: config.kind, ...(config.asset ? { asset: config.asset } : {}) };
+    if (definition.access === 'polled' || config.transport === undefined)
+      throw new StartupError(`driver "${config.driver}" polls a bus: give the device "bus", not "transport"`, false);
     const ctx: DriverContext<unknown> = {
-      device,
-      options: config.options,
-      transport,
-      log: run.log.child({ component: 'driver' }),
-      clock: this.deps.clock,
-      emitReading: (r) =>
-        this.acceptReading(run, {
-          ...r,
-          device: config.id,
-          kind: config.kind,
-          ...(config.asset ? { asset: config.asset } : {}),
-        }),
-      emitEvent: (e) =>
-        this.acceptEvent(run, { ...e, device: config.id, ...(config.asset ? { asset: config.asset } : {}) }),
+      ...this.contextBase(run),
+      transport: this.deps.createTransport(config.transport),
       setAvailability: (online, reason) => this.setAvailability(run, online, reason),
-      countDecodeError: (reason) => this.decodeErrors.inc({ device: config.id, reason }),
       countDiscardedBytes: (n) => this.discardedBytes.inc({ device: config.id }, n),
     };
     return definition.create(ctx);
@@ -222,6 +325,16 @@ export class Agent {
     this.deps.sink.event(parsed.data);
   }
 
+  private acceptEvidence(run: DeviceRun, evidence: AgentEvidence): void {
+    if (this.stopped) return;
+    if (!this.deps.sink.evidence) {
+      this.evidenceDropped.inc({ device: run.config.id });
+      run.log.warn({ mediaType: evidence.mediaType, bytes: evidence.data.length }, 'Evidence dropped: no media path');
+      return;
+    }
+    this.deps.sink.evidence(evidence);
+  }
+
   /** Logs and publishes a transition once; repeated reports of the same state are ignored. */
   private setAvailability(run: DeviceRun, online: boolean, reason?: string): void {
     if (this.stopped) return;
@@ -244,18 +357,5 @@ export class Agent {
       });
     }
     this.deps.onAvailabilityChange?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.abort.signal;
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 }
