@@ -11,10 +11,15 @@ import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } from './agent.js';
+import { deviceCommandHandler } from './device-commands.js';
+import { DEVICE_STATE_FILE, FileDeviceStateStore } from './device-state.js';
 import { DiskOutbox, OUTBOX_FILE } from './disk-outbox.js';
 import { type EdgeStatus, type HealthServer, startHealthServer } from './health.js';
 import { newBootId, type Outbox } from './outbox.js';
 import { Uplink } from './uplink.js';
+
+/** Hub commands addressed to one device (`{ id?, device, ...args }`), routed to its driver. */
+const DEVICE_COMMANDS = ['capture', 'sample-interval'] as const;
 
 export interface EdgeDeps {
   registry: DriverRegistry;
@@ -96,8 +101,14 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     metrics,
     ...(deps.retry ? { retry: deps.retry } : {}),
     onAvailabilityChange: () => uplink.publishState(),
+    buses: cfg.buses,
+    stateStore: new FileDeviceStateStore(
+      path.join(loaded.dataDir, DEVICE_STATE_FILE),
+      log.child({ component: 'edge.device-state' }),
+    ),
   });
   const running = agent;
+  for (const name of DEVICE_COMMANDS) uplink.registerCommand(name, deviceCommandHandler(running, name));
 
   metrics.gauge('citygrid_edge_outbox_depth', 'Readings and events taken and not yet acknowledged by the hub.', (g) =>
     g.set({}, outbox.stats().items),
