@@ -3,7 +3,7 @@
  * the options validator the config loader takes, and the transport factory.
  */
 import { nmeaGps } from './nmea-gps/definition.js';
-import { type AnyDriverDefinition, createRegistry, type DriverRegistry, isPolled } from './registry.js';
+import { type AnyDriverDefinition, createRegistry, type DriverRegistry, placementOf } from './registry.js';
 import { describeZodIssue } from './sdk/zod-issues.js';
 
 export type { NmeaGpsOptions } from './nmea-gps/definition.js';
@@ -14,6 +14,7 @@ export {
   type DriverRegistry,
   InvalidDriverDefinitionError,
   isPolled,
+  placementOf,
   UnknownDriverError,
 } from './registry.js';
 export { createTransport, type TransportConfig } from './transports/index.js';
@@ -29,8 +30,17 @@ export interface DriverOptionsIssue {
   message: string;
 }
 
-/** Where the config puts a device: on a line of its own (`transport:`) or on a shared bus (`bus:`). */
-export type DevicePlacement = 'transport' | 'bus';
+/**
+ * Where the config puts a device: on a line of its own (`transport:`), on a shared bus (`bus:`),
+ * or neither (a network device whose options say where it is).
+ */
+export type DevicePlacement = 'transport' | 'bus' | 'none';
+
+const PLACEMENT_HINT: Record<DevicePlacement, string> = {
+  transport: 'reads a line of its own: give "transport"',
+  bus: 'polls devices on a shared bus: give "bus: <id of an entry in buses>"',
+  none: 'reaches the device over the network by the address in its options: give neither "transport" nor "bus"',
+};
 
 /**
  * Validates a device's options against its driver's schema, and its placement against the
@@ -50,12 +60,14 @@ export function validateDriverOptions(
       issues: [{ path: ['driver'], message: `unknown driver "${driver}"; known drivers: ${reg.ids.join(', ')}` }],
     };
   const def = reg.get(driver);
-  if (placement && (placement === 'bus') !== isPolled(def)) {
-    const message = isPolled(def)
-      ? `driver "${driver}" polls devices on a shared bus: give "bus: <id of an entry in buses>" instead of "transport"`
-      : `driver "${driver}" reads a line of its own: give "transport" instead of "bus"`;
-    return { ok: false, issues: [{ path: [placement], message }] };
-  }
+  const wanted = placementOf(def);
+  if (placement && placement !== wanted)
+    return {
+      ok: false,
+      issues: [
+        { path: placement === 'none' ? [] : [placement], message: `driver "${driver}" ${PLACEMENT_HINT[wanted]}` },
+      ],
+    };
   const result = def.optionsSchema.safeParse(options ?? {}, { reportInput: true });
   if (result.success) return { ok: true, options: result.data };
   return {

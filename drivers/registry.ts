@@ -2,7 +2,7 @@
  * The driver registry the edge agent looks drivers up in. Built from an explicit list (no
  * filesystem scanning, no import side effects) and validated once (ZHC validateDefinition).
  */
-import type { DriverDefinition, PolledDriverDefinition } from './sdk/driver.js';
+import type { DriverDefinition, NetworkDriverDefinition, PolledDriverDefinition } from './sdk/driver.js';
 import { CitygridError } from './sdk/errors.js';
 import { isKnownField } from './sdk/fields.js';
 
@@ -26,7 +26,12 @@ export class InvalidDriverDefinitionError extends CitygridError {
 
 /** A definition of any options type; the registry only routes by id, the options schema checks the rest. */
 // biome-ignore lint/suspicious/noExplicitAny: Options is contravariant in create(); unknown would reject every concrete driver
-export type AnyDriverDefinition = DriverDefinition<any> | PolledDriverDefinition<any>;
+export type AnyDriverDefinition = DriverDefinition<any> | PolledDriverDefinition<any> | NetworkDriverDefinition<any>;
+
+/** Where a driver's devices are placed in the gateway config. */
+export function placementOf(def: AnyDriverDefinition): 'transport' | 'bus' | 'none' {
+  return def.access === 'polled' ? 'bus' : def.access === 'network' ? 'none' : 'transport';
+}
 
 /** True for a driver whose devices sit on a shared bus (`bus:` in the gateway config). */
 // biome-ignore lint/suspicious/noExplicitAny: same as AnyDriverDefinition
@@ -51,9 +56,9 @@ export function createRegistry(list: readonly AnyDriverDefinition[]): DriverRegi
     if (!DRIVER_ID.test(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is not kebab-case`);
     if (byId.has(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is registered twice`);
     if (def.kinds.length === 0) throw new InvalidDriverDefinitionError(`driver "${def.id}" serves no device kind`);
-    if (isPolled(def)) {
+    if (def.access === 'polled') {
       if (!def.protocol) throw new InvalidDriverDefinitionError(`polled driver "${def.id}" names no bus protocol`);
-    } else if (def.transports.length === 0)
+    } else if (def.access !== 'network' && def.transports.length === 0)
       throw new InvalidDriverDefinitionError(`driver "${def.id}" declares no transport`);
     const seen = new Set<string>();
     for (const field of def.fields) {

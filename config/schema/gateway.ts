@@ -103,7 +103,7 @@ export const deviceConfigSchema = z
     asset: idSchema.optional().describe('City asset the device is mounted on.'),
     transport: transportSchema
       .optional()
-      .describe('How the gateway reaches a device that has a line of its own. Give this or `bus`.'),
+      .describe('How the gateway reaches a device that has a line of its own (stream drivers).'),
     bus: idSchema
       .optional()
       .describe(
@@ -229,11 +229,12 @@ export const gatewayConfigSchema = z
       buses.add(b.id);
     });
     cfg.devices.forEach((d, i) => {
-      if ((d.transport === undefined) === (d.bus === undefined))
+      // which one a driver needs (or neither, for network devices) is checked against the driver
+      if (d.transport !== undefined && d.bus !== undefined)
         ctx.addIssue({
           code: 'custom',
           path: ['devices', i],
-          message: 'give exactly one of "transport" (a line of its own) or "bus" (the id of an entry in buses)',
+          message: 'give "transport" (a line of its own) or "bus" (the id of an entry in buses), not both',
         });
       else if (d.bus !== undefined && !buses.has(d.bus))
         ctx.addIssue({

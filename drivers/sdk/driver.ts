@@ -121,6 +121,15 @@ export interface DriverContext<Options> extends DriverContextBase<Options> {
 }
 
 /**
+ * Everything a network driver receives (an ONVIF camera, an HTTP API): it speaks its own protocol
+ * to the address in its options, so it gets no byte transport.
+ */
+export interface NetworkDriverContext<Options> extends DriverContextBase<Options> {
+  /** Reported once per transition; the agent turns it into an `online`/`offline` Event. */
+  setAvailability(online: boolean, reason?: string): void;
+}
+
+/**
  * Everything a polled driver receives. No transport: the bus poller owns the shared port, and
  * reports availability (answers / timeouts) and line noise itself.
  */
@@ -160,6 +169,16 @@ export interface DriverDefinition<Options = unknown> extends DriverDefinitionBas
   readonly transports: readonly TransportType[];
   /** Must not do I/O: build state only. */
   create(ctx: DriverContext<Options>): DriverInstance;
+}
+
+/**
+ * A device reached over the network by a protocol library of its own (ONVIF over HTTP/SOAP): no
+ * `transport` and no `bus` in the gateway config; its options say where it is.
+ */
+export interface NetworkDriverDefinition<Options = unknown> extends DriverDefinitionBase<Options> {
+  readonly access: 'network';
+  /** Must not do I/O: build state only. */
+  create(ctx: NetworkDriverContext<Options>): DriverInstance;
 }
 
 /**

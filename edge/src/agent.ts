@@ -17,6 +17,7 @@ import type {
   DriverDefinition,
   DriverEvidence,
   DriverInstance,
+  NetworkDriverDefinition,
   PolledDevice,
   PolledDriverDefinition,
 } from '../../drivers/sdk/driver.js';
@@ -34,7 +35,7 @@ import { superviseStart } from './supervise.js';
 export interface DriverRegistry {
   /** Throws for an unknown id. */
   // biome-ignore lint/suspicious/noExplicitAny: each definition has its own options type; the agent only routes by id
-  get(id: string): DriverDefinition<any> | PolledDriverDefinition<any>;
+  get(id: string): DriverDefinition<any> | PolledDriverDefinition<any> | NetworkDriverDefinition<any>;
 }
 
 export type TransportFactory = (cfg: TransportConfig) => ByteTransport;
@@ -285,6 +286,11 @@ export class Agent {
   private build(run: DeviceRun): DriverInstance {
     const { config } = run;
     const definition = this.deps.registry.get(config.driver);
+    if (definition.access === 'network')
+      return definition.create({
+        ...this.contextBase(run),
+        setAvailability: (online, reason) => this.setAvailability(run, online, reason),
+      });
     if (definition.access === 'polled' || config.transport === undefined)
       throw new StartupError(`driver "${config.driver}" polls a bus: give the device "bus", not "transport"`, false);
     const ctx: DriverContext<unknown> = {

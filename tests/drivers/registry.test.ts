@@ -5,7 +5,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { DeviceOptionsValidator } from '../../config/load.js';
 import { deviceConfigSchema } from '../../config/schema/gateway.js';
-import { driverOptionsValidator, drivers, isPolled, registry } from '../../drivers/index.js';
+import { driverOptionsValidator, drivers, placementOf, registry } from '../../drivers/index.js';
 import { nmeaGps } from '../../drivers/nmea-gps/definition.js';
 import { createRegistry, InvalidDriverDefinitionError, UnknownDriverError } from '../../drivers/registry.js';
 import type { FieldName } from '../../drivers/sdk/fields.js';
@@ -36,9 +36,9 @@ describe('driver registry', () => {
       const device = deviceConfigSchema.parse(sample);
       expect(device.driver).toBe(def.id);
       expect(def.kinds).toContain(device.kind);
-      if (isPolled(def)) expect(device.bus, `${def.id} sample names a bus`).toBeTypeOf('string');
-      else expect(def.transports).toContain(device.transport?.type);
-      const placement = device.bus !== undefined ? 'bus' : 'transport';
+      const placement = device.bus !== undefined ? 'bus' : device.transport !== undefined ? 'transport' : 'none';
+      expect(placement, `${def.id} sample placement`).toBe(placementOf(def));
+      if (def.access === undefined || def.access === 'stream') expect(def.transports).toContain(device.transport?.type);
       expect(driverOptionsValidator(device.driver, device.options, placement)).toMatchObject({ ok: true });
     }
   });
