@@ -21,6 +21,7 @@ declare -A PACKAGE_OF=(
   [mosquitto_pub]=mosquitto-clients
   [mosquitto]=mosquitto
   [udevadm]=udev
+  [mbpoll]=mbpoll
 )
 
 binary_present() {
@@ -30,7 +31,7 @@ binary_present() {
 
 missing_packages=()
 missing_binaries=()
-for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm; do
+for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll; do
   if ! binary_present "$binary"; then
     missing_binaries+=("$binary")
     package="${PACKAGE_OF[$binary]}"
