@@ -109,6 +109,12 @@ export interface DriverContextBase<Options> {
   emitEvidence(evidence: DriverEvidence): void;
   /** Counts a frame the codec refused (the agent exports it as a metric labelled by device and reason). */
   countDecodeError(reason: DecodeReason): void;
+  /**
+   * Counts a failure that is not a refused frame (a camera that refused the password, a snapshot
+   * that was HTML, an ffmpeg run that timed out), by the error's `code`. The agent exports it as
+   * `citygrid_edge_device_errors_total{device,code}`. Optional so a test context may leave it out.
+   */
+  countError?(code: string): void;
 }
 
 /** Everything a stream driver instance receives. */
@@ -187,7 +193,7 @@ export interface NetworkDriverDefinition<Options = unknown> extends DriverDefini
  */
 export interface PolledDriverDefinition<Options = unknown> extends DriverDefinitionBase<Options> {
   readonly access: 'polled';
-  /** The bus protocol; every device on one bus frames the line the same way (`cjt188`, `modbus-rtu`). */
+  /** The bus protocol (`cjt188`, `modbus-rtu`); a bus may mix protocols, the poller frames with the device asked. */
   readonly protocol: string;
   /** Must not do I/O: build state only. */
   createPolled(ctx: PolledDriverContext<Options>): PolledDevice;

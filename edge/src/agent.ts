@@ -105,6 +105,7 @@ export class Agent {
   private readonly discardedBytes;
   private readonly startFailures;
   private readonly evidenceDropped;
+  private readonly deviceErrors;
   private readonly stateStore: DeviceStateStore;
   private readonly busRuns: BusRun[] = [];
 
@@ -135,6 +136,10 @@ export class Agent {
     this.evidenceDropped = m.counter(
       'citygrid_edge_evidence_dropped_total',
       'Evidence a driver produced that this agent has nowhere to send, by device.',
+    );
+    this.deviceErrors = m.counter(
+      'citygrid_edge_device_errors_total',
+      'Driver failures other than refused frames (wrong password, bad snapshot, capture timeout), by device and code.',
     );
     this.stateStore = deps.stateStore ?? new MemoryDeviceStateStore();
     m.gauge('citygrid_edge_devices', 'Configured devices.', (g) => g.set({}, this.runs.length));
@@ -272,6 +277,7 @@ export class Agent {
       emitEvent: (e) => this.acceptEvent(run, { ...e, device: config.id, ...tag }),
       emitEvidence: (e) => this.acceptEvidence(run, { ...e, device: config.id, kind: config.kind, ...tag }),
       countDecodeError: (reason) => this.decodeErrors.inc({ device: config.id, reason }),
+      countError: (code) => this.deviceErrors.inc({ device: config.id, code }),
     };
   }
 
