@@ -3,17 +3,13 @@
  * the demo), each answering the master's requests addressed to it after a turnaround delay plus
  * the time its answer takes on the wire at the configured baud rate.
  */
-import { SerialPort } from 'serialport';
 import { seededRandom } from '../common/random.js';
+import { openSerialLine, type SerialLine } from '../common/serial-line.js';
 import { type BusRequest, LineFramer } from './line-framer.js';
 import { type MeterSpec, SimMeter } from './meter.js';
 
 /** The bus's side of the line when not a tty path (tests). */
-export interface BusLine {
-  write(data: Buffer): void;
-  onData(listener: (chunk: Buffer) => void): void;
-  close(): Promise<void>;
-}
+export type BusLine = SerialLine;
 
 export interface MeterBusOptions {
   /** A tty path (opened with serialport) or a line. */
@@ -57,18 +53,6 @@ export interface MeterBus {
   stop(): Promise<void>;
 }
 
-async function openTty(path: string, baudRate: number, parity: 'none' | 'even' | 'odd'): Promise<BusLine> {
-  // ptys ignore line settings; a real RS-485 adapter gets 8E1 / 8N1 from here
-  const port = new SerialPort({ path, baudRate, parity, dataBits: 8, stopBits: 1, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  port.on('error', () => undefined);
-  return {
-    write: (data) => void port.write(data),
-    onData: (listener) => void port.on('data', listener),
-    close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
-  };
-}
-
 /** Flips each byte with probability `fraction` (XOR with a non-zero value, so it really changes). */
 export function corrupt(data: Buffer, fraction: number, random: () => number): { data: Buffer; corrupted: number } {
   if (fraction <= 0) return { data, corrupted: 0 };
@@ -108,7 +92,8 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
     ids.add(meter.id);
     return meter;
   });
-  const line = typeof opts.out === 'string' ? await openTty(opts.out, baudRate, parity) : opts.out;
+  // ptys ignore line settings; a real RS-485 adapter gets 8E1 / 8N1 from here
+  const line = typeof opts.out === 'string' ? await openSerialLine(opts.out, { baudRate, parity }) : opts.out;
   const turnaroundMs = opts.turnaroundMs ?? 30;
   const wireTime = opts.wireTime ?? true;
   const silenceMs = opts.silenceMs ?? 50;
