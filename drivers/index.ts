@@ -2,6 +2,8 @@
  * The driver library's front door: the explicit list of drivers, the registry built from it,
  * the options validator the config loader takes, and the transport factory.
  */
+import { cjt188WaterMeter } from './cjt188-water-meter/definition.js';
+import { modbusWaterMeter } from './modbus-water-meter/definition.js';
 import { nmeaGps } from './nmea-gps/definition.js';
 import { type AnyDriverDefinition, createRegistry, type DriverRegistry, placementOf } from './registry.js';
 import { describeZodIssue } from './sdk/zod-issues.js';
@@ -20,7 +22,7 @@ export {
 export { createTransport, type TransportConfig } from './transports/index.js';
 
 /** Every driver citygrid ships. Add new drivers here (a test checks every drivers/<id>/ folder is listed). */
-export const drivers: readonly AnyDriverDefinition[] = [nmeaGps];
+export const drivers: readonly AnyDriverDefinition[] = [nmeaGps, cjt188WaterMeter, modbusWaterMeter];
 
 export const registry: DriverRegistry = createRegistry(drivers);
 

@@ -5,29 +5,10 @@
  */
 import { z } from 'zod';
 import type { DriverContext, DriverDefinition, DriverInstance } from '../sdk/driver.js';
+import { durationOption } from '../sdk/options.js';
 import { createStreamDriver } from '../sdk/stream-driver.js';
 import { type NmeaFrame, nmeaCodec } from './codec.js';
 import { type Epoch, EpochAssembler, type FixRules, fixFields, judgeFix, NMEA_FIELDS } from './fix.js';
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/**
- * A duration option: "500ms", "1s", "5m" (or a number of ms, so options already parsed by the
- * config loader parse again to the same value).
- */
-function durationOption() {
-  return z.union([
-    z
-      .string()
-      .regex(DURATION, 'a duration such as "500ms", "1s", "5m"')
-      .transform((s) => {
-        const m = DURATION.exec(s) as RegExpExecArray;
-        return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-      }),
-    z.number().int().min(0),
-  ]);
-}
 
 export const nmeaGpsOptionsSchema = z
   .object({

@@ -28,7 +28,12 @@ export const FIELDS = {
   mileage_km: { unit: 'km', type: 'number', description: 'Odometer' },
   // water meters
   volume_m3: { unit: 'm³', type: 'number', description: 'Cumulative volume' },
-  volume_interval_m3: { unit: 'm³', type: 'number', description: 'Consumption since the previous read' },
+  volume_reverse_m3: { unit: 'm³', type: 'number', description: 'Cumulative reverse volume (meters that count it apart)' },
+  volume_interval_m3: {
+    unit: 'm³',
+    type: 'number',
+    description: 'Consumption since the previous read (negative when water ran backwards)',
+  },
   flow_m3h: { unit: 'm³/h', type: 'number', description: 'Instantaneous flow' },
   pressure_mpa: { unit: 'MPa', type: 'number', description: 'Pipe pressure' },
   valve_open: { unit: '', type: 'boolean', description: 'Valve state (true = open)' },
