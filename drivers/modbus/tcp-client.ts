@@ -299,9 +299,9 @@ export class ModbusTcpClient {
       p.reject(new ModbusExceptionError(response.exceptionCode, response.exceptionName, response.function));
       return;
     }
-    if (response.kind !== 'read' || response.registers.length !== p.quantity) {
+    if (response.registers.length !== p.quantity) {
       this.counters.mismatched++;
-      const got = response.kind === 'read' ? `${response.registers.length} registers` : response.kind;
+      const got = response.registers.length;
       p.reject(new DecodeError('short-frame', `short read: asked ${p.quantity} registers, got ${got}`, frame, 8));
       return;
     }

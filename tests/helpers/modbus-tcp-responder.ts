@@ -40,26 +40,30 @@ export function serveModbusTcp(holdMs: number): Promise<net.Server> {
     const send = (b: Buffer) => {
       if (!socket.destroyed) socket.write(b);
     };
-    const answer = (tid: number, unit: number, fn: number, address: number, quantity: number): void => {
-      waiting--;
+    /** The answer to send now, or undefined for one sent later (or never). */
+    const reply = (tid: number, unit: number, fn: number, address: number, quantity: number): Buffer | undefined => {
       const regs = Array.from({ length: quantity }, (_, i) => (address + i) & 0xffff);
       const read = (f: number, values: number[]) => mbap(tid, unit, [f, values.length * 2, ...words(values)]);
-      if (fn !== 3 && fn !== 4) return send(mbap(tid, unit, [fn | 0x80, 1]));
-      if (address === 0xff00) return send(mbap(tid, unit, [fn | 0x80, 2]));
+      if (fn !== 3 && fn !== 4) return mbap(tid, unit, [fn | 0x80, 1]);
+      if (address === 0xff00) return mbap(tid, unit, [fn | 0x80, 2]);
       if (address === 0xff01) {
-        send(read(fn, regs).subarray(0, 9));
         setTimeout(() => socket.destroy(), 20);
-        return;
+        return read(fn, regs).subarray(0, 9);
       }
-      if (address === 0xff02) return send(read(fn === 3 ? 4 : 3, regs));
-      if (address === 0xff03) return send(read(fn, regs.slice(1)));
+      if (address === 0xff02) return read(fn === 3 ? 4 : 3, regs);
+      if (address === 0xff03) return read(fn, regs.slice(1));
       if (address === 0xff04) {
         setTimeout(() => send(read(fn, regs)), 1500);
-        return;
+        return undefined;
       }
       if (address === 0xff05) send(read(fn, regs).fill(0x77, 0, 1));
-      if (address === 0xff10) return send(read(fn, [maxWaiting, connections]));
-      send(read(fn, regs));
+      if (address === 0xff10) return read(fn, [maxWaiting, connections]);
+      return read(fn, regs);
+    };
+    const answer = (tid: number, unit: number, fn: number, address: number, quantity: number) => {
+      waiting--;
+      const b = reply(tid, unit, fn, address, quantity);
+      if (b) send(b);
     };
     socket.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
