@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { FIELDS, type FieldName, isKnownField } from '../sdk/fields.js';
-import { DEVICE_KINDS, SEVERITIES } from '../sdk/reading.js';
+import { DEVICE_KINDS } from '../sdk/reading.js';
+import { limitSchema } from '../sdk/thresholds.js';
 import { MAX_READ_QUANTITY } from './codec-rtu.js';
 import { readPoint, registerCount, VALUE_TYPES, WORD_ORDERS } from './values.js';
 
@@ -26,26 +27,6 @@ export const readBlockSchema = z
     count: z.number().int().min(1).max(MAX_READ_QUANTITY).describe('Registers in the block (1..125)'),
   })
   .describe('One read request per poll: function, first register, register count');
-
-export const limitSchema = z
-  .strictObject({
-    high: z.number().optional().describe('Raise when the value is at or above this (exactly one of high/low)'),
-    low: z.number().optional().describe('Raise when the value is at or below this (exactly one of high/low)'),
-    hysteresis: z
-      .number()
-      .min(0)
-      .default(0)
-      .describe('Clear only once the value is back past the limit by this much (default 0)'),
-    severity: z.enum(SEVERITIES).default('warning').describe('Event severity (default warning)'),
-    level: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]*$/)
-      .optional()
-      .describe('Name of this alarm level (yellow, red, closure); goes into the event data'),
-  })
-  .refine((l) => (l.high === undefined) !== (l.low === undefined), { message: 'give exactly one of high or low' })
-  .describe('An edge-local alarm limit on one field, checked on every reading');
-export type Limit = z.output<typeof limitSchema>;
 
 export const pointSchema = z
   .strictObject({
