@@ -9,7 +9,7 @@ import { applyMode, generateMeters, type MeterMode, parseMeterList } from '../..
 
 export const METERS_USAGE = `usage: citygrid sim meters --out <tty> (--meters "cjt188:<addr>,modbus:<unit>,..." | --count N [--protocol cjt188|modbus|mix])
                  [--leak <m>]... [--leak-rate <m³/h>] [--reverse <m>]... [--dead-battery <m>]... [--silent <m>]...
-                 [--noise <fraction>] [--baud <bps>] [--parity even|none|odd] [--turnaround <ms>] [--speedup <x>] [--seed <n>]
+                 [--noise <fraction>] [--noise-model burst|byte] [--baud <bps>] [--parity even|none|odd] [--turnaround <ms>] [--speedup <x>] [--seed <n>]
   --out           serial device or pty end the meters listen and answer on
   --meters        the meters: CJ/T 188 addresses (up to 14 digits, zero-padded) and Modbus unit ids (1..247)
   --count         N meters numbered from 1 instead; --protocol picks cjt188 (default), modbus or mix (alternating)
@@ -17,7 +17,9 @@ export const METERS_USAGE = `usage: citygrid sim meters --out <tty> (--meters "c
   --reverse       water runs backwards through meter <m>
   --dead-battery  meter <m> reports a low battery
   --silent        meter <m> never answers
-  --noise         fraction of the bytes the meters write that are corrupted, e.g. 0.05
+  --noise         line noise, e.g. 0.05: with the burst model (default) the chance of junk bytes before an
+                  answer and, apart, of a burst flipping 1-3 bytes of it; with --noise-model byte the
+                  fraction of all bytes the meters write that are flipped
   --baud          default 2400 on a bus with CJ/T 188 meters, else 9600
   --parity        default even (8E1) on a bus with CJ/T 188 meters, else none (8N1)
   --turnaround    meter reaction time before answering, ms (default 30, ±30 %)
@@ -45,6 +47,7 @@ function parseOptions(args: string[]): MeterBusOptions | 'help' {
       'dead-battery': { type: 'string', multiple: true },
       silent: { type: 'string', multiple: true },
       noise: { type: 'string' },
+      'noise-model': { type: 'string' },
       baud: { type: 'string' },
       parity: { type: 'string' },
       turnaround: { type: 'string' },
@@ -76,12 +79,16 @@ function parseOptions(args: string[]): MeterBusOptions | 'help' {
   const parity = values.parity;
   if (parity !== undefined && parity !== 'even' && parity !== 'none' && parity !== 'odd')
     throw new Error('--parity must be even, none or odd');
+  const noiseModel = values['noise-model'];
+  if (noiseModel !== undefined && noiseModel !== 'burst' && noiseModel !== 'byte')
+    throw new Error('--noise-model must be burst or byte');
   const speedup = fraction('speedup', values.speedup) ?? 1;
   const started = Date.now();
   return {
     out: values.out,
     meters,
     noise: fraction('noise', values.noise, 1),
+    ...(noiseModel ? { noiseModel } : {}),
     baudRate: fraction('baud', values.baud),
     parity,
     turnaroundMs: fraction('turnaround', values.turnaround),
@@ -122,7 +129,7 @@ export async function runMeters(args: string[]): Promise<number> {
   await bus.stop();
   const s = bus.stats;
   console.error(
-    `sim meters: stopped; ${s.requests} requests, ${s.answers} answers, ${s.corruptedBytes}/${s.bytesWritten} bytes corrupted, ${s.discardedBytes} bytes of noise ignored`,
+    `sim meters: stopped; ${s.requests} requests, ${s.answers} answers, ${s.corruptedBytes}/${s.bytesWritten} bytes corrupted, ${s.junkBytes} junk bytes, ${s.discardedBytes} bytes of noise ignored`,
   );
   return 0;
 }

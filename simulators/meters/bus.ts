@@ -19,8 +19,15 @@ export interface MeterBusOptions {
   baudRate?: number;
   /** Default 'even' (8E1) when any meter speaks CJ/T 188, else 'none' (8N1). */
   parity?: 'none' | 'even' | 'odd';
-  /** Fraction of the bytes the meters write that are corrupted (0..1). Default 0. */
+  /**
+   * Line noise, 0..1. Default 0. With the `burst` model (default) it is the chance that an answer is
+   * preceded by a burst of junk bytes, and, apart, the chance that a burst hits the answer itself
+   * (1 to 3 bytes flipped): RS-485 noise comes in bursts (pumps, VFDs switching), and a frame is
+   * either clean or refused. With the `byte` model every byte is flipped with this probability
+   * (5 % of bytes leaves 17 % of 35-byte CJ/T 188 answers intact: a line no poller can read).
+   */
   noise?: number;
+  noiseModel?: 'burst' | 'byte';
   /** Meter reaction time before the answer starts, ms. Default 30 (±30 % jitter). */
   turnaroundMs?: number;
   /** Delay answers by their transmission time at baudRate (11 bits a byte). Default true. */
@@ -40,7 +47,10 @@ export interface MeterBusStats {
   requests: number;
   answers: number;
   bytesWritten: number;
+  /** Bytes of answers flipped by noise. */
   corruptedBytes: number;
+  /** Junk bytes written between answers (burst model). */
+  junkBytes: number;
   /** Bytes of the master's stream that were no request (noise, broken frames). */
   discardedBytes: number;
 }
@@ -51,6 +61,31 @@ export interface MeterBus {
   readonly baudRate: number;
   readonly parity: 'none' | 'even' | 'odd';
   stop(): Promise<void>;
+}
+
+/** Junk a burst leaves between frames: 1..6 random bytes, never 68 or FE (a burst does not fake a frame start). */
+export function junkBurst(random: () => number): Buffer {
+  const n = 1 + Math.floor(random() * 6);
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    let b = Math.floor(random() * 256);
+    if (b === 0x68 || b === 0xfe) b = 0x55;
+    out[i] = b;
+  }
+  return out;
+}
+
+/** Flips 1..3 bytes of a frame at random places (XOR with a non-zero value). */
+export function hitByBurst(data: Buffer, random: () => number): { data: Buffer; corrupted: number } {
+  const out = Buffer.from(data);
+  const hits = 1 + Math.floor(random() * 3);
+  const at = Math.floor(random() * out.length);
+  let corrupted = 0;
+  for (let i = at; i < Math.min(out.length, at + hits); i++) {
+    out[i] = (out[i] as number) ^ (1 + Math.floor(random() * 255));
+    corrupted++;
+  }
+  return { data: out, corrupted };
 }
 
 /** Flips each byte with probability `fraction` (XOR with a non-zero value, so it really changes). */
@@ -66,11 +101,27 @@ export function corrupt(data: Buffer, fraction: number, random: () => number): {
   return { data: out, corrupted };
 }
 
+/**
+ * The daily use and the starting counter of the `index`-th meter of a bus seeded with `seed`, and
+ * the meter's own random source after drawing them. Deterministic, so a test can tell which meter
+ * a reading came from.
+ */
+export function meterDefaults(
+  seed: number,
+  index: number,
+): { dailyM3: number; initialM3: number; random: () => number } {
+  const random = seededRandom(seed * 7919 + index + 1);
+  const dailyM3 = 0.3 + 0.5 * random();
+  const initialM3 = 50 + Math.round(1950 * random());
+  return { dailyM3, initialM3, random };
+}
+
 export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
   const anyCjt188 = opts.meters.some((m) => m.protocol === 'cjt188');
   const baudRate = opts.baudRate ?? (anyCjt188 ? 2400 : 9600);
   const parity = opts.parity ?? (anyCjt188 ? 'even' : 'none');
   const noise = opts.noise ?? 0;
+  const noiseModel = opts.noiseModel ?? 'burst';
   if (!(noise >= 0 && noise <= 1)) throw new Error('noise must be a fraction in [0, 1]');
   const ids = new Set<string>();
   const now = opts.now ?? Date.now;
@@ -79,13 +130,9 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
   const utcOffsetMinutes = opts.utcOffsetMinutes ?? 480;
   const startMs = now();
   const meters = opts.meters.map((spec, i) => {
-    const meterRandom = seededRandom(seed * 7919 + i + 1);
+    const { random: meterRandom, dailyM3, initialM3 } = meterDefaults(seed, i);
     const meter = new SimMeter(
-      {
-        ...spec,
-        dailyM3: spec.dailyM3 ?? 0.3 + 0.5 * meterRandom(),
-        initialM3: spec.initialM3 ?? 50 + Math.round(1950 * meterRandom()),
-      },
+      { ...spec, dailyM3: spec.dailyM3 ?? dailyM3, initialM3: spec.initialM3 ?? initialM3 },
       { utcOffsetMinutes, random: meterRandom, startMs },
     );
     if (ids.has(meter.id)) throw new Error(`meter ${meter.id} is on the bus twice`);
@@ -97,7 +144,14 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
   const turnaroundMs = opts.turnaroundMs ?? 30;
   const wireTime = opts.wireTime ?? true;
   const silenceMs = opts.silenceMs ?? 50;
-  const stats: MeterBusStats = { requests: 0, answers: 0, bytesWritten: 0, corruptedBytes: 0, discardedBytes: 0 };
+  const stats: MeterBusStats = {
+    requests: 0,
+    answers: 0,
+    bytesWritten: 0,
+    corruptedBytes: 0,
+    junkBytes: 0,
+    discardedBytes: 0,
+  };
   const framer = new LineFramer();
   let lastChunkAt = 0;
   let stopped = false;
@@ -115,7 +169,17 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
       return;
     }
     queue.shift();
-    const { data, corrupted } = corrupt(head.answer, noise, random);
+    let { data, corrupted } = { data: head.answer, corrupted: 0 };
+    if (noiseModel === 'byte') ({ data, corrupted } = corrupt(head.answer, noise, random));
+    else if (noise > 0) {
+      if (random() < noise) {
+        const junk = junkBurst(random);
+        line.write(junk);
+        stats.bytesWritten += junk.length;
+        stats.junkBytes += junk.length;
+      }
+      if (random() < noise) ({ data, corrupted } = hitByBurst(head.answer, random));
+    }
     stats.corruptedBytes += corrupted;
     stats.bytesWritten += data.length;
     stats.answers++;

@@ -1,6 +1,7 @@
 /** startMeterBus on an in-memory line: answer order, wire-time delay, silence reset, stats. */
 import { describe, expect, it } from 'vitest';
-import { type BusLine, startMeterBus } from '../../../simulators/meters/bus.js';
+import { seededRandom } from '../../../simulators/common/random.js';
+import { type BusLine, hitByBurst, junkBurst, startMeterBus } from '../../../simulators/meters/bus.js';
 
 const bytes = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 
@@ -77,5 +78,30 @@ describe('meter bus', () => {
       }),
     ).rejects.toThrow(/twice/);
     await expect(startMeterBus({ out: line, meters: [], noise: 2 })).rejects.toThrow(/noise/);
+  });
+});
+
+describe('burst noise', () => {
+  it('writes junk that never fakes a frame start', () => {
+    const random = seededRandom(3);
+    for (let i = 0; i < 2000; i++) {
+      const junk = junkBurst(random);
+      expect(junk.length).toBeGreaterThanOrEqual(1);
+      expect(junk.length).toBeLessThanOrEqual(6);
+      expect(junk.includes(0x68) || junk.includes(0xfe)).toBe(false);
+    }
+  });
+
+  it('flips one to three neighbouring bytes of a frame', () => {
+    const random = seededRandom(4);
+    const frame = Buffer.alloc(40, 0x11);
+    for (let i = 0; i < 500; i++) {
+      const { data, corrupted } = hitByBurst(frame, random);
+      const changed = [...data].flatMap((b, k) => (b !== 0x11 ? [k] : []));
+      expect(changed.length).toBe(corrupted);
+      expect(corrupted).toBeGreaterThanOrEqual(1);
+      expect(corrupted).toBeLessThanOrEqual(3);
+      expect((changed.at(-1) ?? 0) - (changed[0] ?? 0)).toBeLessThan(3);
+    }
   });
 });

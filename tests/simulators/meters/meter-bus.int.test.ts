@@ -133,6 +133,7 @@ describe('meter bus noise on a real pty', () => {
       out: pty.a,
       meters: [{ protocol: 'modbus', address: '1' }],
       noise: 0.05,
+      noiseModel: 'byte',
       baudRate: 115200,
       turnaroundMs: 1,
       seed: 42,
