@@ -115,6 +115,10 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'RS-485 water-meter bus: CJ/T 188 and Modbus RTU meters answering a poller',
     run: async (args) => (await import('./sim-meters.js')).runMeters(args),
   },
+  structures: {
+    summary: 'bridge, tunnel, underpass and road-weather loggers: Modbus TCP servers (and RTU slaves on a tty)',
+    run: async (args) => (await import('./sim-structures.js')).runStructures(args),
+  },
 };
 
 export async function run(args: string[]): Promise<number> {
@@ -126,7 +130,7 @@ export async function run(args: string[]): Promise<number> {
       [
         'usage: citygrid sim <simulator> [options]',
         '',
-        ...Object.entries(SIMULATORS).map(([id, s]) => `  ${id.padEnd(8)} ${s.summary}`),
+        ...Object.entries(SIMULATORS).map(([id, s]) => `  ${id.padEnd(10)} ${s.summary}`),
       ].join('\n'),
     );
     return 2;

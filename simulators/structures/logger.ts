@@ -1,0 +1,205 @@
+/**
+ * One simulated logger: a structure's signals served as Modbus registers, laid out by the same
+ * register map the driver decodes with (drivers/modbus-logger/models/*.ts, plain data), so
+ * addresses, types, word orders and scales cannot drift apart. The registers of the reference
+ * profile that the map does not read (status words, the bridge's own RMS channel, the tunnel's
+ * portal luminance, configuration) are served too, as ../shared/domain/2-modbus.md §2.5 lays
+ * them out. Encoding is the simulator's own (register-encoding.ts).
+ */
+import type { RegisterMapInput } from '../../drivers/modbus/register-map.js';
+import { brgDl1, rws1, tunEnv1, upsWl1 } from '../../drivers/modbus-logger/models/index.js';
+import { EXCEPTION, type ModbusSlave, type RegisterTable } from './modbus-pdu.js';
+import { type EncodeSpec, encodeValue } from './register-encoding.js';
+import type { BridgeSignals } from './signals/bridge.js';
+import type { Scene, StructureKind, StructureSignals } from './signals/scene.js';
+
+export const MODEL_OF: Readonly<Record<StructureKind, RegisterMapInput>> = {
+  bridge: brgDl1,
+  tunnel: tunEnv1,
+  underpass: upsWl1,
+  'road-weather': rws1,
+};
+
+type Point = RegisterMapInput['points'][number];
+const specOf = (p: Pick<Point, 'type' | 'order' | 'scale' | 'offset'>): EncodeSpec => ({
+  type: p.type,
+  order: p.order ?? 'ABCD',
+  scale: p.scale ?? 1,
+  offset: p.offset ?? 0,
+});
+
+/** Holding registers every simulated logger has (the BRG-DL-1 layout): slave id, baud code, interval. */
+const CONFIG_BASE = 0x1000;
+const BAUD_CODES = [2400, 4800, 9600, 19200, 38400, 115200];
+
+export interface SimLoggerOptions {
+  id: string;
+  kind: StructureKind;
+  unit: number;
+  signals: StructureSignals;
+  scene: Scene;
+  /** Sim time now, ms. */
+  now: () => number;
+  /** The line's baud rate, for the baud-code register. Default 9600. */
+  baudRate?: number;
+}
+
+export class SimLogger implements ModbusSlave {
+  readonly id: string;
+  readonly kind: StructureKind;
+  readonly unit: number;
+  readonly map: RegisterMapInput;
+  readonly signals: StructureSignals;
+  private readonly scene: Scene;
+  private readonly now: () => number;
+  private readonly inputAddresses = new Set<number>();
+  private readonly holding = new Map<number, number>();
+  private readonly overrides = new Map<string, number>();
+  private readonly faults = new Map<string, number>();
+
+  constructor(opts: SimLoggerOptions) {
+    this.id = opts.id;
+    this.kind = opts.kind;
+    this.unit = opts.unit;
+    this.map = MODEL_OF[opts.kind];
+    this.signals = opts.signals;
+    this.scene = opts.scene;
+    this.now = opts.now;
+    const has = (start: number, count: number) => {
+      for (let a = start; a < start + count; a++) this.inputAddresses.add(a);
+    };
+    for (const b of this.map.blocks) if (b.function === 4) has(b.start, b.count);
+    const w = this.map.waveform;
+    if (w) {
+      has(w.counterAddress, 2);
+      has(w.address, w.count);
+    }
+    if (opts.kind === 'bridge') {
+      has(0x0000, 4); // status, channel count, timestamp
+      has(0x0040, 8); // channel quality
+      has(0x0050, 16); // window peaks
+    }
+    const baudCode = BAUD_CODES.indexOf(opts.baudRate ?? 9600);
+    this.holding.set(CONFIG_BASE, opts.unit);
+    this.holding.set(CONFIG_BASE + 1, baudCode < 0 ? 2 : baudCode);
+    this.holding.set(CONFIG_BASE + 2, 10); // sampling interval, s
+    if (opts.kind === 'bridge') for (let a = 0x1010; a < 0x1020; a++) this.holding.set(a, 0); // zero offsets
+    if (opts.kind === 'tunnel') {
+      // alarm set-points: CO ppm, VI 1e-4 m⁻¹, level mm
+      this.holding.set(0x0100, 150);
+      this.holding.set(0x0101, 120);
+      this.holding.set(0x0102, 0);
+    }
+  }
+
+  get model(): string {
+    return this.map.model;
+  }
+
+  /** Engineering values by Reading field as served now (overrides applied), for tests and the control API. */
+  values(): Record<string, number> {
+    this.scene.advance(this.now());
+    const raw = this.signals.values(this.scene.env) as unknown as Record<string, number>;
+    const out: Record<string, number> = {};
+    for (const p of this.map.points) out[p.field] = this.overrides.get(p.field) ?? (raw[p.field] as number);
+    return out;
+  }
+
+  /** Scenario hook: serve `value` for `field` instead of the signal (undefined: back to the signal). */
+  setOverride(field: string, value: number | undefined): void {
+    if (!this.map.points.some((p) => p.field === field)) throw new RangeError(`${this.id} has no field ${field}`);
+    if (value === undefined) this.overrides.delete(field);
+    else this.overrides.set(field, value);
+  }
+
+  /** Scenario hook: a channel fault code in the field's quality register (0 clears it). */
+  setChannelFault(field: string, code: number): void {
+    const p = this.map.points.find((x) => x.field === field);
+    if (p?.qualityRegister === undefined) throw new RangeError(`${this.id} has no quality register for ${field}`);
+    if (!(Number.isInteger(code) && code >= 0 && code <= 0xffff)) throw new RangeError('fault code must be a u16');
+    this.faults.set(field, code);
+  }
+
+  /** The whole input register image now. */
+  inputRegisters(): Map<number, number> {
+    const values = this.values();
+    const regs = new Map<number, number>();
+    const put = (address: number, words: readonly number[]) => {
+      words.forEach((w, i) => {
+        regs.set(address + i, w & 0xffff);
+      });
+    };
+    for (const a of this.inputAddresses) regs.set(a, 0);
+    for (const p of this.map.points) {
+      put(p.address, encodeValue(specOf(p), values[p.field] as number));
+      if (p.qualityRegister !== undefined) put(p.qualityRegister, [this.faults.get(p.field) ?? 0]);
+    }
+    this.putExtras(put, values);
+    return regs;
+  }
+
+  private putExtras(put: (address: number, words: readonly number[]) => void, v: Record<string, number>): void {
+    const ms = this.scene.now;
+    const env = this.scene.env;
+    if (this.kind === 'bridge') {
+      const bridge = this.signals as BridgeSignals;
+      const w = this.map.waveform;
+      const window = bridge.accelerationWindow(env, ms, w?.windowS ?? 10, w?.rateHz ?? 100);
+      const anyFault = [...this.faults.values()].some((c) => c !== 0);
+      put(0x0000, [0b1 | (anyFault ? 0b10 : 0)]); // sampling running, channel fault
+      put(0x0001, [8]);
+      put(0x0002, encodeValue({ type: 'u32', order: 'ABCD' }, Math.floor(ms / 1000)));
+      put(0x001a, encodeValue({ type: 'f32', order: 'ABCD' }, window.rms)); // ch6 acceleration RMS, m/s²
+      // window peaks, ch1..ch8 in the channels' own units: ch6 the acceleration peak; the slow
+      // channels change little within a window, so their peak is their value
+      for (const p of this.map.points) {
+        const channel = (p.address - 0x0010) / 2;
+        put(0x0050 + 2 * channel, encodeValue({ ...specOf(p), type: 'f32' }, v[p.field] as number));
+      }
+      put(0x005a, encodeValue({ type: 'f32', order: 'ABCD' }, window.peak));
+      if (w) {
+        const taken = Math.floor(((ms - this.scene.startMs) * w.rateHz) / 1000);
+        put(w.counterAddress, encodeValue({ type: 'u32', order: 'ABCD' }, taken));
+        const samples: number[] = [];
+        for (let i = taken - w.count; i < taken; i++)
+          samples.push(
+            ...encodeValue(
+              { type: w.type, scale: w.scale, offset: w.offset ?? 0 },
+              bridge.accelerationG(env, this.scene.startMs + (i * 1000) / w.rateHz),
+            ),
+          );
+        put(w.address, samples);
+      }
+    } else if (this.kind === 'tunnel') {
+      const v = this.signals.values(env) as { wind_ms: number; portalLuminance: number };
+      put(0x0003, [v.wind_ms < 0 ? 1 : 0]); // direction flag, redundant with the sign
+      put(0x0004, encodeValue({ type: 'u16' }, v.portalLuminance));
+    }
+  }
+
+  read(table: RegisterTable, start: number, quantity: number): number[] | undefined {
+    if (table === 'holding') {
+      const out: number[] = [];
+      for (let a = start; a < start + quantity; a++) {
+        const r = this.holding.get(a);
+        if (r === undefined) return undefined;
+        out.push(r);
+      }
+      return out;
+    }
+    for (let a = start; a < start + quantity; a++) if (!this.inputAddresses.has(a)) return undefined;
+    const image = this.inputRegisters();
+    return Array.from({ length: quantity }, (_, i) => image.get(start + i) ?? 0);
+  }
+
+  write(start: number, values: readonly number[]): number | undefined {
+    for (let i = 0; i < values.length; i++) if (!this.holding.has(start + i)) return EXCEPTION.illegalDataAddress;
+    const interval = start <= CONFIG_BASE + 2 && start + values.length > CONFIG_BASE + 2;
+    const v = values[CONFIG_BASE + 2 - start];
+    if (interval && (v === undefined || v < 1 || v > 3600)) return EXCEPTION.illegalDataValue;
+    values.forEach((x, i) => {
+      this.holding.set(start + i, x);
+    });
+    return undefined;
+  }
+}
