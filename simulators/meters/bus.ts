@@ -30,7 +30,7 @@ export interface MeterBusOptions {
   noiseModel?: 'burst' | 'byte';
   /** Meter reaction time before the answer starts, ms. Default 30 (±30 % jitter). */
   turnaroundMs?: number;
-  /** Delay answers by their transmission time at baudRate (11 bits a byte). Default true. */
+  /** Delay answers by the transmission time of the request and the answer at baudRate (11 bits a byte). Default true. */
   wireTime?: boolean;
   /** A silence this long drops a half-received request, ms. Default 50. */
   silenceMs?: number;
@@ -154,6 +154,7 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
   };
   const framer = new LineFramer();
   let lastChunkAt = 0;
+  let lineBytes = 0;
   let stopped = false;
 
   // One talker at a time, in request order: answers wait in a queue behind the one on the line.
@@ -189,8 +190,10 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
     if (next) next.readyAt = Math.max(next.readyAt, Date.now() + next.readyAt - next.queuedAt);
     pump();
   };
-  const send = (answer: Buffer) => {
-    const delay = turnaroundMs * (0.7 + 0.6 * random()) + (wireTime ? (answer.length * 11 * 1000) / baudRate : 0);
+  // a pty delivers the request at once; on a real line its last byte arrives after its wire time
+  const send = (answer: Buffer, requestBytes: number) => {
+    const onWire = wireTime ? ((requestBytes + answer.length) * 11 * 1000) / baudRate : 0;
+    const delay = turnaroundMs * (0.7 + 0.6 * random()) + onWire;
     const queuedAt = Date.now();
     queue.push({ answer, queuedAt, readyAt: queuedAt + delay });
     if (!timer) pump();
@@ -201,16 +204,20 @@ export async function startMeterBus(opts: MeterBusOptions): Promise<MeterBus> {
     const t = Date.now();
     if (framer.pending > 0 && t - lastChunkAt > silenceMs) framer.reset();
     lastChunkAt = t;
+    // every byte the master put on the line (wake-up FE and noise included) took its wire time
+    lineBytes += chunk.length;
     const requests = framer.push(chunk);
     stats.discardedBytes = framer.discarded;
     for (const request of requests) {
       stats.requests++;
       const clock = now();
+      const requestBytes = lineBytes;
+      lineBytes = 0;
       for (const meter of meters) {
         const answer = meter.answer(request, clock);
         if (!answer) continue;
         opts.onAnswer?.(meter, request, answer);
-        send(answer);
+        send(answer, requestBytes);
       }
     }
   });
