@@ -15,7 +15,14 @@ import { renderFrame } from './frame.js';
 import { type CameraEventKind, notificationMessage } from './notifications.js';
 import { DEFAULT_PRESETS, PtzHead } from './ptz.js';
 import { PullPoints } from './pull-points.js';
-import { type CameraIdentity, PROFILES, type Preset, type Profile, SERVICE_PATHS } from './responses.js';
+import {
+  type CameraIdentity,
+  PROFILES,
+  type Preset,
+  type Profile,
+  type PtzVector,
+  SERVICE_PATHS,
+} from './responses.js';
 import { dispatch, notAuthorized, type ServiceState, type SoapReply } from './services.js';
 import { fault, operationOf, usernameToken } from './soap.js';
 
@@ -55,6 +62,8 @@ export class SimulatedCamera {
   readonly pullPoints: PullPoints;
   readonly stats: SimCameraStats = { soapRequests: 0, authFailures: 0, snapshots: 0, reboots: 0 };
   snapshotMode: SnapshotMode;
+  /** Where the head was when the last snapshot was drawn (tests check a capture waited for the preset). */
+  lastSnapshot: { at: number; position: PtzVector; moving: boolean; preset?: string } | undefined;
   streamUri: string;
   private readonly clock: Clock;
   private readonly tokens: UsernameTokenVerifier;
@@ -233,6 +242,12 @@ export class SimulatedCamera {
         Buffer.from('<!DOCTYPE html><html><head><title>Login</title></head><body><form>user</form></body></html>'),
       );
     this.stats.snapshots++;
+    this.lastSnapshot = {
+      at: this.clock.now(),
+      position: this.ptz.position(),
+      moving: this.ptz.moving(),
+      preset: this.ptz.presetName,
+    };
     const jpeg = await renderFrame({
       camera: this.opts.name,
       counter: ++this.state.frames,
