@@ -3,9 +3,10 @@
  * the options validator the config loader takes, and the transport factory.
  */
 import { cjt188WaterMeter } from './cjt188-water-meter/definition.js';
+import { modbusLogger } from './modbus-logger/definition.js';
+import { modbusTcpLogger } from './modbus-tcp-logger/definition.js';
 import { modbusWaterMeter } from './modbus-water-meter/definition.js';
 import { nmeaGps } from './nmea-gps/definition.js';
-import { onvifCamera } from './onvif-camera/definition.js';
 import { type AnyDriverDefinition, createRegistry, type DriverRegistry, placementOf } from './registry.js';
 import { describeZodIssue } from './sdk/zod-issues.js';
 
@@ -23,7 +24,13 @@ export {
 export { createTransport, type TransportConfig } from './transports/index.js';
 
 /** Every driver citygrid ships. Add new drivers here (a test checks every drivers/<id>/ folder is listed). */
-export const drivers: readonly AnyDriverDefinition[] = [nmeaGps, cjt188WaterMeter, modbusWaterMeter, onvifCamera];
+export const drivers: readonly AnyDriverDefinition[] = [
+  nmeaGps,
+  cjt188WaterMeter,
+  modbusWaterMeter,
+  modbusLogger,
+  modbusTcpLogger,
+];
 
 export const registry: DriverRegistry = createRegistry(drivers);
 
