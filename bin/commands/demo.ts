@@ -22,6 +22,7 @@ import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.
 import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
 import { untilStopSignal } from '../lib/signals.js';
+import { startDemoMeterBuses } from './demo-meters.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLES = path.join(ROOT, 'config/examples');
@@ -70,6 +71,8 @@ export async function run(args: string[]): Promise<number> {
     CITYGRID_HUB_DATA: path.join(dataDir, 'hub'),
     CITYGRID_EDGE_DATA: path.join(dataDir, 'edge'),
     CITYGRID_HUB_MQTT: `mqtt://127.0.0.1:${mqttPort}`,
+    // meters are read every 15 min in the field; the demo reads them often enough to watch
+    CITYGRID_METER_POLL: '10s',
   };
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -133,6 +136,12 @@ export async function run(args: string[]): Promise<number> {
           cleanups.push(() => sim.stop());
         }
       }
+      const meterBuses = await startDemoMeterBuses(loaded.gateway, {
+        useSocat,
+        ttyDir: path.join(dataDir, 'tty'),
+        log: logger.child({ component: 'sim.meters', gateway: loaded.gateway.gateway.id }),
+      });
+      cleanups.push(() => meterBuses.stop());
       const edge = await startEdge(loaded, {
         registry,
         createTransport,
