@@ -57,6 +57,24 @@ const asset = z
     grid: z.string().optional().describe('Grid cell id; derived from the location when omitted.'),
     location: lonLat.optional().describe('Where the asset is, [lon, lat].'),
     owner: z.string().optional().describe('Unit that owns and maintains the asset.'),
+    cameras: z
+      .array(
+        z
+          .object({
+            device: idSchema.describe('Id of the camera device (as its gateway config names it).'),
+            preset: z
+              .string()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('PTZ preset the camera goes to before it captures this asset; none: where it points.'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe(
+        'Cameras that see the asset (联动): a capture request for the asset (when a case opens on it, or POST /api/cameras/<device>/capture) asks each for evidence at its preset. Default none.',
+      ),
   })
   .strict();
 

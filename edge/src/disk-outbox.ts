@@ -1,7 +1,7 @@
 /**
  * The durable outbox: one SQLite file (libsql, WAL, synchronous=FULL) in the gateway's data dir.
  *
- * - `item`: every Reading and Event, appended in arrival order by a group commit every
+ * - `item`: every Reading, Event and evidence item (a media frame, stored as a BLOB), appended in arrival order by a group commit every
  *   `commitInterval` ms: a reading is *taken* once that commit (with its fsync) returned, so a
  *   SIGKILL or a power cut loses at most the last few ms, never anything taken.
  * - `message`: composed uplink messages. Composing moves items into a message body and assigns the
@@ -28,7 +28,7 @@ import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
 import type { ComposePlan, Outbox, OutboxChannel, OutboxMessage, OutboxStats } from './outbox.js';
 import { type Composed, composeMessages } from './outbox-composer.js';
-import { ITEM_EVENT, ITEM_READING, QuotaKeeper, ROW_OVERHEAD } from './outbox-quota.js';
+import { ITEM_EVENT, ITEM_MEDIA, ITEM_READING, QuotaKeeper, ROW_OVERHEAD } from './outbox-quota.js';
 import {
   inTransaction,
   isDiskFull,
@@ -86,7 +86,7 @@ export class DiskOutbox implements Outbox {
   private readonly messages = new Map<number, OutboxMessage>();
   private nextSeq = 0;
   private held = 0;
-  private lanes: Lanes = { backlogEnd: 0, backlog: 0, live: 0, liveOldestAt: undefined, events: 0 };
+  private lanes: Lanes = { backlogEnd: 0, backlog: 0, live: 0, liveOldestAt: undefined, events: 0, media: 0 };
   /** The real disk turned out smaller than the quota: the policy aims below this. */
   private effectiveQuota: number;
   private readonly listeners: (() => void)[] = [];
@@ -162,7 +162,7 @@ export class DiskOutbox implements Outbox {
         bootId: r.boot_id,
         seq: r.seq,
         channel: r.channel,
-        lane: r.channel === 'event' ? 'event' : 'backlog',
+        lane: r.channel === 'event' ? 'event' : r.channel === 'media' ? 'media' : 'backlog',
         count: r.count,
         bytes: r.bytes,
         takenAt: r.taken_at,
@@ -183,9 +183,10 @@ export class DiskOutbox implements Outbox {
     });
     this.markBacklog();
     const earlier = new Set(rows.map((r) => r.boot_id)).size;
-    if (rows.length > 0 || this.lanes.backlog + this.lanes.events > 0) {
+    const { backlog, events, media } = this.lanes;
+    if (rows.length > 0 || backlog + events + media > 0) {
       this.o.log.info(
-        { messages: rows.length, earlierBoots: earlier, backlog: this.lanes.backlog, events: this.lanes.events },
+        { messages: rows.length, earlierBoots: earlier, backlog, events, media },
         'Outbox resumes what an earlier boot left',
       );
     }
@@ -209,6 +210,10 @@ export class DiskOutbox implements Outbox {
       at: this.o.clock.now(),
       body: JSON.stringify(event),
     });
+  }
+
+  addMedia(item: Buffer, device: string, ts: number): void {
+    this.take({ kind: ITEM_MEDIA, device, ts, at: this.o.clock.now(), body: item });
   }
 
   private take(item: Pending): void {
@@ -248,6 +253,7 @@ export class DiskOutbox implements Outbox {
       const p = batch[i] as Pending;
       this.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
       if (p.kind === ITEM_EVENT) this.lanes.events++;
+      else if (p.kind === ITEM_MEDIA) this.lanes.media++;
       else {
         this.lanes.live++;
         this.lanes.liveOldestAt ??= p.at;
@@ -255,8 +261,10 @@ export class DiskOutbox implements Outbox {
     }
     this.commits.inc();
     const events = batch.filter((p) => p.kind === ITEM_EVENT).length;
+    const media = batch.filter((p) => p.kind === ITEM_MEDIA).length;
     if (events > 0) this.taken.inc({ type: 'event' }, events);
-    if (batch.length > events) this.taken.inc({ type: 'reading' }, batch.length - events);
+    if (media > 0) this.taken.inc({ type: 'media' }, media);
+    if (batch.length > events + media) this.taken.inc({ type: 'reading' }, batch.length - events - media);
     if (this.held > this.effectiveQuota * HIGH_WATER) this.enforceQuota();
     this.notify();
   }
@@ -310,6 +318,7 @@ export class DiskOutbox implements Outbox {
     l.backlog = scalar(this.stmt.count, ITEM_READING, 0, l.backlogEnd) as number;
     l.live = scalar(this.stmt.count, ITEM_READING, l.backlogEnd, Number.MAX_SAFE_INTEGER) as number;
     l.events = scalar(this.stmt.count, ITEM_EVENT, 0, Number.MAX_SAFE_INTEGER) as number;
+    l.media = scalar(this.stmt.count, ITEM_MEDIA, 0, Number.MAX_SAFE_INTEGER) as number;
     l.liveOldestAt = (scalar(this.stmt.firstAt, ITEM_READING, l.backlogEnd) as number | undefined) ?? undefined;
   }
 
@@ -355,9 +364,11 @@ export class DiskOutbox implements Outbox {
     return [...this.messages.values()];
   }
 
-  body(message: OutboxMessage): string | undefined {
+  body(message: OutboxMessage): string | Buffer | undefined {
     if (!this.messages.has(message.id) || this.closed) return undefined;
-    return scalar(this.stmt.body, message.id) as string | undefined;
+    const body = scalar(this.stmt.body, message.id) as string | ArrayBuffer | undefined;
+    // libsql returns a BLOB (a media message) as an ArrayBuffer.
+    return body instanceof ArrayBuffer ? Buffer.from(body) : body;
   }
 
   holdsBoot(bootId: string): boolean {
@@ -436,14 +447,15 @@ export class DiskOutbox implements Outbox {
   stats(): OutboxStats {
     let inMessages = 0;
     for (const m of this.messages.values()) inMessages += m.count;
-    const { backlog, live, events } = this.lanes;
+    const { backlog, live, events, media } = this.lanes;
     return {
-      items: backlog + live + events + inMessages,
+      items: backlog + live + events + media + inMessages,
       messages: this.messages.size,
       bytes: this.held,
       backlog,
       live,
       events,
+      media,
     };
   }
 

@@ -14,6 +14,7 @@ import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } f
 import { deviceCommandHandler } from './device-commands.js';
 import { DEVICE_STATE_FILE, FileDeviceStateStore } from './device-state.js';
 import { DiskOutbox, OUTBOX_FILE } from './disk-outbox.js';
+import { evidenceSink } from './evidence-sink.js';
 import { type EdgeStatus, type HealthServer, startHealthServer } from './health.js';
 import { newBootId, type Outbox } from './outbox.js';
 import { Uplink } from './uplink.js';
@@ -95,7 +96,16 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
   agent = new Agent(cfg.devices, {
     registry: deps.registry,
     createTransport: deps.createTransport,
-    sink: { reading: (r) => outbox.addReading(r), event: (e) => outbox.addEvent(e) },
+    sink: {
+      reading: (r) => outbox.addReading(r),
+      event: (e) => outbox.addEvent(e),
+      evidence: evidenceSink({
+        outbox,
+        maxBytes: cfg.delivery.maxEvidenceBytes,
+        log: log.child({ component: 'edge.evidence' }),
+        metrics,
+      }),
+    },
     log: log.child({ component: 'edge.agent' }),
     clock,
     metrics,

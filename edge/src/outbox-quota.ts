@@ -24,6 +24,8 @@ const CHUNK = 2000;
 
 export const ITEM_READING = 0;
 export const ITEM_EVENT = 1;
+/** Evidence: never compacted, and not dropped by this policy (it only counts against the quota). */
+export const ITEM_MEDIA = 2;
 
 interface ItemRow {
   id: number;

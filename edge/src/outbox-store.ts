@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS item (
   win INTEGER NOT NULL DEFAULT 0,
   n INTEGER NOT NULL DEFAULT 1,
   bytes INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL -- a BLOB for media items (SQLite keeps a BLOB a BLOB in a TEXT column)
 );
 CREATE INDEX IF NOT EXISTS item_by_kind ON item (kind, id);
 CREATE TABLE IF NOT EXISTS message (
@@ -85,7 +85,8 @@ export interface Pending {
   device: string;
   ts: number;
   at: number;
-  body: string;
+  /** JSON text; a media item frame (stored as a BLOB) for evidence. */
+  body: string | Buffer;
 }
 
 export interface Lanes {
@@ -95,6 +96,7 @@ export interface Lanes {
   live: number;
   liveOldestAt: number | undefined;
   events: number;
+  media: number;
 }
 
 /** First column of the first row (libsql's pluck() applies to all(), not to get()). */

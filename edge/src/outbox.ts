@@ -1,5 +1,5 @@
 /**
- * The edge outbox seam (DESIGN §4.2): every Reading and Event is taken into the outbox, composed
+ * The edge outbox seam (DESIGN §4.2): every Reading, Event and evidence item is taken into the outbox, composed
  * into numbered uplink messages, and kept until the HUB acknowledges it end to end. The uplink
  * only sees this interface; `DiskOutbox` (disk-outbox.ts) is the implementation.
  *
@@ -16,9 +16,10 @@ import type { Clock } from '../../drivers/sdk/clock.js';
 import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
 
 /** Uplink channels that go through the outbox (state and cmd-result do not: they are not sequenced). */
-export type OutboxChannel = 'telemetry' | 'event';
+export type OutboxChannel = 'telemetry' | 'event' | 'media';
 
-export type OutboxLane = 'event' | 'live' | 'backlog';
+/** `media`: evidence items, one per message, in a lane of their own (see ComposePlan.mediaSlots). */
+export type OutboxLane = 'event' | 'live' | 'backlog' | 'media';
 
 export interface OutboxMessage {
   /** Row id: composition order over all boots. */
@@ -45,6 +46,8 @@ export interface ComposePlan {
   backlogSlots: number;
   /** Compose the live lane even when its batch is neither full nor due (stopping). */
   flushLive?: boolean;
+  /** Of those, how many media messages at most (one evidence item each). Default 0. */
+  mediaSlots?: number;
 }
 
 export interface OutboxStats {
@@ -58,6 +61,8 @@ export interface OutboxStats {
   backlog: number;
   live: number;
   events: number;
+  /** Evidence items waiting to be composed. */
+  media: number;
 }
 
 export interface Outbox {
@@ -66,6 +71,8 @@ export interface Outbox {
   /** Takes a reading: it is on disk after the next group commit. */
   addReading(reading: Reading): void;
   addEvent(event: CityEvent): void;
+  /** Takes an evidence item (a media item frame, media-wire.ts encodeMediaItem). */
+  addMedia(item: Buffer, device: string, ts: number): void;
   /** Commits what was added now (normally done by the group-commit timer). */
   commit(): void;
   /** Calls `listener` after every commit that took items, and after quota work. */
@@ -78,8 +85,8 @@ export interface Outbox {
   liveDueAt(): number | undefined;
   /** Composed, unacknowledged messages in composition order (earlier boots first). */
   unacked(): OutboxMessage[];
-  /** The JSON array a message carries, undefined once it is acknowledged. */
-  body(message: OutboxMessage): string | undefined;
+  /** The JSON array a message carries (a media item frame for media), undefined once it is acknowledged. */
+  body(message: OutboxMessage): string | Buffer | undefined;
   /** True while messages of `bootId` are held (an ack naming it is meaningful). */
   holdsBoot(bootId: string): boolean;
   /**

@@ -11,11 +11,15 @@
  * large messages, oldest first. At most `backlogInFlight` backlog messages are on the wire at once:
  * enough to keep the hub busy, few enough that a live reading or an alarm never queues behind
  * an outage's worth of backlog at the broker or the hub; the rest of the window is live data's.
+ * Evidence (media-wire.ts frames, one item per message) has a lane of its own with at most
+ * MEDIA_IN_FLIGHT items on the wire: a clip of a few MB is never more than one item ahead of
+ * live readings in the socket.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
 import { describeError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
+import { mediaPayload } from '../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import {
   ackMessageSchema,
@@ -29,6 +33,8 @@ import type { Outbox, OutboxMessage } from './outbox.js';
 
 /** How often recorded outbox losses are turned into `outbox.loss` events while connected. */
 const LOSS_REPORT_EVERY_MS = 1000;
+/** Evidence messages on the wire at most. */
+const MEDIA_IN_FLIGHT = 1;
 
 export interface UplinkOptions {
   url: string;
@@ -82,6 +88,8 @@ export class Uplink {
   private readonly acksIgnored;
   private readonly connects;
   private readonly commandsUnknown;
+  private readonly evidenceAcked;
+  private readonly evidenceAckedBytes;
 
   constructor(private readonly opts: UplinkOptions) {
     const m = opts.metrics;
@@ -101,6 +109,14 @@ export class Uplink {
     this.acksIgnored = m.counter('citygrid_edge_acks_ignored_total', 'Hub acks ignored, by reason.');
     this.connects = m.counter('citygrid_edge_mqtt_connects_total', 'Successful MQTT connections.');
     this.commandsUnknown = m.counter('citygrid_edge_commands_unknown_total', 'Commands received that have no handler.');
+    this.evidenceAcked = m.counter(
+      'citygrid_edge_evidence_acked_total',
+      'Evidence items the hub acknowledged as stored (deleted from the outbox).',
+    );
+    this.evidenceAckedBytes = m.counter(
+      'citygrid_edge_evidence_acked_bytes_total',
+      'Bytes of evidence items (data and thumbnail, with their frame header) the hub acknowledged.',
+    );
     m.gauge('citygrid_edge_mqtt_connected', '1 while connected to the hub broker.', (g) =>
       g.set({}, this.isConnected ? 1 : 0),
     );
@@ -275,7 +291,11 @@ export class Uplink {
     }
     const backlogCap = Math.max(1, Math.min(this.opts.backlogInFlight, maxInFlight - 1));
     let backlogInFlight = 0;
-    for (const { message } of this.inFlight.values()) if (message.lane !== 'live') backlogInFlight++;
+    let mediaInFlight = 0;
+    for (const { message } of this.inFlight.values()) {
+      if (message.lane === 'media') mediaInFlight++;
+      else if (message.lane !== 'live') backlogInFlight++;
+    }
     while (this.replayCursor < this.replay.length && this.inFlight.size < maxInFlight) {
       const message = this.replay[this.replayCursor] as OutboxMessage;
       const urgent = message.channel === 'event';
@@ -287,7 +307,9 @@ export class Uplink {
     const slots = maxInFlight - this.inFlight.size;
     if (slots > 0) {
       const backlogSlots = Math.max(0, backlogCap - backlogInFlight);
-      for (const message of outbox.compose({ slots, backlogSlots, flushLive: this.flushing })) this.send(message);
+      const mediaSlots = Math.max(0, MEDIA_IN_FLIGHT - mediaInFlight);
+      for (const message of outbox.compose({ slots, backlogSlots, mediaSlots, flushLive: this.flushing }))
+        this.send(message);
     }
     this.scheduleLive();
   }
@@ -329,15 +351,28 @@ export class Uplink {
       this.resent.inc({ channel: message.channel });
     }
     this.inFlight.set(message.id, { message, sentAt: now });
+    const onPublished = (err?: Error) => {
+      // Only the hub's ack settles a message; a failed publish is resent after resendAfter or on reconnect.
+      if (err) this.opts.log.debug({ seq: message.seq, err: describeError(err) }, 'Publish not confirmed');
+    };
+    if (message.channel === 'media') {
+      const uplink = {
+        v: 1 as const,
+        gateway: address.gateway,
+        bootId: message.bootId,
+        seq: message.seq,
+        firstUnacked: outbox.firstUnacked(message.bootId),
+        sentAt: first ?? now,
+      };
+      client.publish(topics.media(address), mediaPayload(uplink, body as Buffer), { qos: 1 }, onPublished);
+      return true;
+    }
     // Composed as text: the body is stored JSON, and parsing it again only to re-serialise costs a replay.
     const envelope =
       `{"v":1,"gateway":${JSON.stringify(address.gateway)},"bootId":${JSON.stringify(message.bootId)}` +
       `,"seq":${message.seq},"firstUnacked":${outbox.firstUnacked(message.bootId)},"sentAt":${first ?? now}` +
       `,"${message.channel === 'event' ? 'events' : 'readings'}":${body}}`;
-    client.publish(topics[message.channel](address), envelope, { qos: 1 }, (err) => {
-      // Only the hub's ack settles a message; a failed publish is resent after resendAfter or on reconnect.
-      if (err) this.opts.log.debug({ seq: message.seq, err: describeError(err) }, 'Publish not confirmed');
-    });
+    client.publish(topics[message.channel](address), envelope, { qos: 1 }, onPublished);
     return true;
   }
 
@@ -382,6 +417,12 @@ export class Uplink {
       this.acksIgnored.inc({ reason: 'unknown-boot' });
       this.opts.log.debug({ ackBootId: bootId }, 'Ack for a boot the outbox holds nothing of ignored');
       return;
+    }
+    for (const { message } of this.inFlight.values()) {
+      if (message.channel === 'media' && message.bootId === bootId && message.seq <= seq) {
+        this.evidenceAcked.inc();
+        this.evidenceAckedBytes.inc({}, message.bytes);
+      }
     }
     const removed = outbox.ack(bootId, seq);
     if (removed.messages > 0) {

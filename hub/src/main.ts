@@ -12,6 +12,9 @@ import { buildAccountBook } from './broker/accounts.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBroker } from './broker/external.js';
 import type { BrokerLink } from './broker/link.js';
+import { CaptureCommands } from './evidence/capture.js';
+import { evidenceService } from './evidence/service.js';
+import { EvidenceStore } from './evidence/store.js';
 import { gridResolver } from './geo.js';
 import { type HttpApi, startHttpApi } from './http/server.js';
 import { GatewayRegistry } from './ingest/gateways.js';
@@ -34,7 +37,7 @@ export interface StartHubOptions {
   mqttPort?: number;
   /** Overrides `http.port` (0: a free port). */
   httpPort?: number;
-  /** Uplink channels to ingest. Default telemetry, event, state. */
+  /** Uplink channels to ingest. Default telemetry, event, media, state. */
   channels?: readonly UplinkChannel[];
   /** Longest stop() waits for the sink to make pending points durable. Default 10 s. */
   drainTimeoutMs?: number;
@@ -147,6 +150,16 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       g.set({}, registry.onlineCount),
     );
     const resolve = gridResolver(city);
+    const evidenceStore = await EvidenceStore.open(dataDir);
+    cleanups.push(() => evidenceStore.close());
+    const capture = new CaptureCommands({
+      link,
+      registry,
+      city,
+      log: log.child({ component: 'hub.capture' }),
+      metrics,
+    });
+    await capture.start();
     const ingest = new Ingest({
       link,
       writer,
@@ -158,7 +171,13 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       resolveGrid: resolve,
       maxPayloadBytes,
       acceptUnknownGateways: hub.mqtt.mode === 'external',
-      channels: opts.channels,
+      channels: opts.channels ?? ['telemetry', 'event', 'media', 'state'],
+      evidence: evidenceService({
+        store: evidenceStore,
+        log: log.child({ component: 'hub.evidence' }),
+        metrics,
+        onCommandEvidence: (commandId, evidenceId) => capture.evidenceArrived(commandId, evidenceId),
+      }),
     });
     // Stopping runs in reverse: drain the sink first (acks still owed go out while the link is up).
     cleanups.push(async () => {
@@ -183,6 +202,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         sse,
         metrics,
         city,
+        evidence: { store: evidenceStore, capture },
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

@@ -76,7 +76,8 @@ const event = (i: number, device = 'XH-GP001'): CityEvent => ({
 });
 
 const ALL = { slots: 1000, backlogSlots: 1000, flushLive: true };
-const contents = (box: DiskOutbox, m: OutboxMessage) => JSON.parse(box.body(m) ?? 'null') as (Reading | CityEvent)[];
+const contents = (box: DiskOutbox, m: OutboxMessage) =>
+  JSON.parse(String(box.body(m) ?? 'null')) as (Reading | CityEvent)[];
 const tsOf = (box: DiskOutbox, messages: OutboxMessage[]) => messages.flatMap((m) => contents(box, m).map((x) => x.ts));
 
 describe('DiskOutbox', () => {

@@ -23,7 +23,23 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; logFile: string }): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  return startNode([CLI], args, opts);
+}
+
+/**
+ * Runs a TypeScript entry point of the tests (through tsx) as a real process, with the same
+ * CliProcess handle: e.g. an edge agent with a test driver added to the shipped ones.
+ */
+export function startTsScript(
+  script: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; logFile: string },
+): CliProcess {
+  return startNode(['--import', 'tsx', script], args, opts);
+}
+
+function startNode(entry: string[], args: string[], opts: { env?: NodeJS.ProcessEnv; logFile: string }): CliProcess {
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

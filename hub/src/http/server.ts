@@ -9,6 +9,7 @@
  *   GET /healthz               broker and sink state (503 while the broker link is down)
  *   GET /api/city              the city's geometry (districts, grid cells, assets, routes) for maps
  *   GET /                      a live status page: map from the city geometry, gateways, latest readings
+ *   /api/evidence…, /api/cameras/<device>/capture, /api/commands/<id>: evidence-routes.ts
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
@@ -21,6 +22,7 @@ import type { GatewayRegistry } from '../ingest/gateways.js';
 import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
+import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -36,6 +38,8 @@ export interface HttpApiDeps {
   log: Logger;
   /** The city whose geometry /api/city serves. */
   city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'>;
+  /** Evidence store and capture commands; without them those routes are 404. */
+  evidence?: EvidenceRouteDeps;
 }
 
 /** The status page, read once: a single self-contained file (no internet in control rooms). */
@@ -103,6 +107,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
     },
   };
   const handler = routes[route];
+  if (!handler && deps.evidence) {
+    if (handleEvidenceRoute(deps.evidence, req, res, url, route, { json: sendJson, error: sendError })) return;
+  }
   if (!handler) {
     sendError(res, 404, 'not-found', `no route ${route}`);
     return;

@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import { RejectedMessageError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
+import { decodeMediaPayload, MediaWireError } from '../../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { Reading } from '../../../drivers/sdk/reading.js';
 import {
@@ -25,6 +26,7 @@ import {
   type UplinkChannel,
 } from '../../../drivers/sdk/wire.js';
 import type { BrokerLink } from '../broker/link.js';
+import type { EvidenceAccept } from '../evidence/service.js';
 import type { LiveBus } from '../live/bus.js';
 import { eventToPoint, ReadingPoint } from '../telemetry/point-mapping.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
@@ -56,6 +58,11 @@ export interface IngestOptions {
    * With the embedded broker the ACL already keeps unknown gateways out.
    */
   acceptUnknownGateways: boolean;
+  /**
+   * Stores a media message durably (evidence/service.ts); its seq is acknowledged once it resolves.
+   * Without it, media messages are refused as `bad-topic`.
+   */
+  evidence?: EvidenceAccept;
   /** Channels to subscribe to. Default telemetry, event, state. */
   channels?: readonly UplinkChannel[];
   ackIntervalMs?: number;
@@ -158,6 +165,10 @@ export class Ingest {
           'too-large',
           `payload of ${payload.length} bytes exceeds ${this.o.maxPayloadBytes}`,
         );
+      }
+      if (origin.channel === 'media') {
+        this.onMedia(origin, payload);
+        return undefined;
       }
       const body = parseJson(payload);
       if (origin.channel === 'telemetry')
@@ -265,6 +276,32 @@ export class Ingest {
     this.o.writer.submit(points, () => {
       if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
     });
+  }
+
+  /** Evidence: one item per message, acknowledged once the store has it on disk. */
+  private onMedia(origin: Origin, payload: Buffer): void {
+    const accept = this.o.evidence;
+    if (!accept) throw new RejectedMessageError('bad-topic', 'this hub stores no evidence');
+    let media: ReturnType<typeof decodeMediaPayload>;
+    try {
+      media = decodeMediaPayload(payload);
+    } catch (err) {
+      if (err instanceof MediaWireError)
+        throw new RejectedMessageError('bad-envelope', `${err.reason}: ${err.message}`);
+      throw err;
+    }
+    if (media.header.gateway !== origin.gateway)
+      throw new RejectedMessageError('gateway-mismatch', `envelope names gateway ${media.header.gateway}`);
+    const boot = this.admit(origin, media.header, this.now());
+    if (!boot) return;
+    const seq = media.header.seq;
+    accept(origin, media).then(
+      () => {
+        if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+      },
+      // Not stored: forget the seq, so the edge's re-send is taken instead of dropped as a duplicate.
+      () => boot.tracker.forget(seq),
+    );
   }
 
   private onState(origin: Origin, state: z.infer<typeof stateMessageSchema>): void {

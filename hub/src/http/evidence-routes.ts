@@ -1,0 +1,144 @@
+/**
+ * The evidence and capture routes of the hub API:
+ *
+ *   GET  /api/evidence?device=&asset=&command=&limit=   evidence metadata, newest first
+ *   GET  /api/evidence/<id>                             the bytes (content-type of the item, ETag = sha256)
+ *   GET  /api/evidence/<id>/thumbnail                   the thumbnail JPEG
+ *   POST /api/cameras/<device>/capture                  { preset?, mode: snapshot|clip, seconds? } -> 202 { commandId }
+ *   GET  /api/commands/<id>                             a command's state, result and evidence ids
+ *
+ * Errors are typed JSON `{ error, message }`: 404 unknown evidence/camera/command, 409 gateway
+ * offline, 503 broker down, 400 a bad body.
+ */
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type CaptureCommands, CaptureError } from '../evidence/capture.js';
+import type { EvidenceStore } from '../evidence/store.js';
+
+export interface EvidenceRouteDeps {
+  store: EvidenceStore;
+  capture: CaptureCommands;
+}
+
+type Send = (res: ServerResponse, status: number, body: unknown) => void;
+type SendError = (res: ServerResponse, status: number, error: string, message: string) => void;
+
+const MAX_BODY = 16 * 1024;
+
+/** Handles the route when it is one of these; returns false otherwise. */
+export function handleEvidenceRoute(
+  deps: EvidenceRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  route: string,
+  send: { json: Send; error: SendError },
+): boolean {
+  const parts = route.split('/').slice(1).map(decodeURIComponent);
+  const [api, what, id, sub, extra] = parts;
+  if (api !== 'api' || extra !== undefined) return false;
+  const method = req.method ?? 'GET';
+  const only = (allowed: string[]): boolean => {
+    if (allowed.includes(method)) return true;
+    res.setHeader('allow', allowed.join(', '));
+    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
+    return false;
+  };
+  if (what === 'evidence' && id === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const q = url.searchParams;
+    const limit = q.get('limit');
+    send.json(
+      res,
+      200,
+      deps.store.list({
+        device: q.get('device') ?? undefined,
+        asset: q.get('asset') ?? undefined,
+        command: q.get('command') ?? undefined,
+        ...(limit ? { limit: Number(limit) || 100 } : {}),
+      }),
+    );
+    return true;
+  }
+  if (what === 'evidence' && id !== undefined && (sub === undefined || sub === 'thumbnail')) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const record = deps.store.get(id);
+    const objectId = sub === 'thumbnail' ? record?.thumbnailId : record?.id;
+    if (!record || !objectId) {
+      const what = sub === 'thumbnail' && record ? 'has no thumbnail' : 'is not stored';
+      send.error(res, 404, 'unknown-evidence', `evidence ${id} ${what}`);
+      return true;
+    }
+    const etag = `"${objectId}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag });
+      res.end();
+      return true;
+    }
+    const headers = {
+      'content-type': sub === 'thumbnail' ? 'image/jpeg' : record.mediaType,
+      etag,
+      'cache-control': 'private, max-age=31536000, immutable',
+    };
+    const stream = createReadStream(deps.store.objectPath(objectId));
+    stream.once('open', () => {
+      res.writeHead(200, headers);
+      if (method === 'HEAD') {
+        stream.destroy();
+        res.end();
+      } else stream.pipe(res);
+    });
+    stream.once('error', () => {
+      if (!res.headersSent) send.error(res, 404, 'unknown-evidence', `evidence ${id}: file missing`);
+      else res.destroy();
+    });
+    return true;
+  }
+  if (what === 'commands' && id !== undefined && sub === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const view = deps.capture.get(id);
+    if (!view) send.error(res, 404, 'unknown-command', `no command ${id} (unknown, or forgotten since a restart)`);
+    else send.json(res, 200, view);
+    return true;
+  }
+  if (what === 'cameras' && id !== undefined && sub === 'capture') {
+    if (!only(['POST'])) return true;
+    readJson(req).then(
+      (body) =>
+        deps.capture.capture(id, body).then(
+          (view) => send.json(res, 202, { commandId: view.id, gateway: view.gateway, state: view.state }),
+          (err: unknown) => {
+            if (err instanceof CaptureError) send.error(res, err.status, err.reason, err.message);
+            else send.error(res, 500, 'internal', String(err));
+          },
+        ),
+      (err: Error) => send.error(res, 400, 'bad-request', err.message),
+    );
+    return true;
+  }
+  return false;
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error(`body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new Error('body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
