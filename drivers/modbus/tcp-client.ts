@@ -7,28 +7,14 @@
  * that closes mid-frame fails what was in flight and the bytes of the partial frame are counted.
  */
 import net from 'node:net';
-import { CitygridError, DecodeError, type DecodeReason, DeviceError } from '../sdk/errors.js';
+import { DecodeError, type DecodeReason } from '../sdk/errors.js';
+import { ModbusExceptionError, ModbusRequestError } from './errors.js';
+
+export { ModbusExceptionError, ModbusRequestError };
+
 import type { Logger } from '../sdk/log.js';
 import type { ReadFunction, RtuResponse } from './codec-rtu.js';
 import { decodeTcpResponse, encodeTcpRequest, splitTcp } from './codec-tcp.js';
-
-/** The device answered with a Modbus exception (code 1..11). */
-export class ModbusExceptionError extends DeviceError {
-  readonly exceptionName: string;
-  constructor(code: number, name: string, fn: number) {
-    super(code, `exception ${code} (${name}) to function ${fn}`);
-    this.exceptionName = name;
-  }
-}
-
-/** Why a request got no answer: `timeout`, `not-connected`, `connection-lost`, `queue-full`, `stopped`. */
-export class ModbusRequestError extends CitygridError {
-  readonly reason: 'timeout' | 'not-connected' | 'connection-lost' | 'queue-full' | 'stopped';
-  constructor(reason: ModbusRequestError['reason'], message: string) {
-    super('MODBUS_NO_ANSWER', message);
-    this.reason = reason;
-  }
-}
 
 export interface ModbusTcpClientOptions {
   host: string;
