@@ -21,6 +21,10 @@ declare -A PACKAGE_OF=(
   [mosquitto_pub]=mosquitto-clients
   [mosquitto]=mosquitto
   [udevadm]=udev
+  [ffmpeg]=ffmpeg
+  [ffprobe]=ffmpeg
+  [onvif-util]=onvif-tools
+  [gst-launch-1.0]=gstreamer1.0-tools
   [mbpoll]=mbpoll
 )
 
@@ -31,13 +35,25 @@ binary_present() {
 
 missing_packages=()
 missing_binaries=()
-for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll; do
+for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll ffmpeg ffprobe onvif-util gst-launch-1.0; do
   if ! binary_present "$binary"; then
     missing_binaries+=("$binary")
     package="${PACKAGE_OF[$binary]}"
     case " ${missing_packages[*]-} " in *" $package "*) ;; *) missing_packages+=("$package") ;; esac
   fi
 done
+
+# Packages with no binary of their own, checked with dpkg: the simulated cameras' RTSP server
+# (gst-rtsp-server through Debian's python3-gi) and the font sharp needs to draw SVG text.
+if command -v dpkg-query >/dev/null 2>&1; then
+  for package in python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly fonts-dejavu-core; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
+      missing_binaries+=("($package)")
+      missing_packages+=("$package")
+    fi
+  done
+fi
 
 if [ "${#missing_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
