@@ -7,6 +7,7 @@ import { modbusLogger } from './modbus-logger/definition.js';
 import { modbusTcpLogger } from './modbus-tcp-logger/definition.js';
 import { modbusWaterMeter } from './modbus-water-meter/definition.js';
 import { nmeaGps } from './nmea-gps/definition.js';
+import { onvifCamera } from './onvif-camera/definition.js';
 import { type AnyDriverDefinition, createRegistry, type DriverRegistry, placementOf } from './registry.js';
 import { describeZodIssue } from './sdk/zod-issues.js';
 
@@ -30,6 +31,7 @@ export const drivers: readonly AnyDriverDefinition[] = [
   modbusWaterMeter,
   modbusLogger,
   modbusTcpLogger,
+  onvifCamera,
 ];
 
 export const registry: DriverRegistry = createRegistry(drivers);

@@ -115,6 +115,10 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'RS-485 water-meter bus: CJ/T 188 and Modbus RTU meters answering a poller',
     run: async (args) => (await import('./sim-meters.js')).runMeters(args),
   },
+  cameras: {
+    summary: 'ONVIF cameras: SOAP device/media/PTZ/events, Digest snapshots, RTSP, WS-Discovery',
+    run: async (args) => (await import('./sim-cameras.js')).runCameras(args),
+  },
   structures: {
     summary: 'bridge, tunnel, underpass and road-weather loggers: Modbus TCP servers (and RTU slaves on a tty)',
     run: async (args) => (await import('./sim-structures.js')).runStructures(args),
