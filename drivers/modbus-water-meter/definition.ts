@@ -93,7 +93,10 @@ function createModbusWaterMeter(ctx: PolledDriverContext<ModbusWaterMeterOptions
 
   const onAnswer = (response: RtuResponse) => {
     if (response.kind === 'exception') {
-      log.warn({ exception: response.exceptionCode, name: response.exceptionName }, 'Meter answered with a Modbus exception');
+      log.warn(
+        { exception: response.exceptionCode, name: response.exceptionName },
+        'Meter answered with a Modbus exception',
+      );
       ctx.emitEvent({
         type: 'meter.error_response',
         severity: 'warning',

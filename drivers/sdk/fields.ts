@@ -28,7 +28,11 @@ export const FIELDS = {
   mileage_km: { unit: 'km', type: 'number', description: 'Odometer' },
   // water meters
   volume_m3: { unit: 'm³', type: 'number', description: 'Cumulative volume' },
-  volume_reverse_m3: { unit: 'm³', type: 'number', description: 'Cumulative reverse volume (meters that count it apart)' },
+  volume_reverse_m3: {
+    unit: 'm³',
+    type: 'number',
+    description: 'Cumulative reverse volume (meters that count it apart)',
+  },
   volume_interval_m3: {
     unit: 'm³',
     type: 'number',

@@ -32,7 +32,9 @@ const POLL_INTERVAL_S = 8;
 const meters = generateMeters(32, 'mix');
 const SILENT = ['cjt188:5', 'modbus:12', 'cjt188:27'];
 const deviceId = (i: number) => `GS-WM${String(i + 1).padStart(3, '0')}`;
-const silentIds = meters.flatMap((m, i) => (SILENT.includes(`${m.protocol}:${Number(m.address)}`) ? [deviceId(i)] : []));
+const silentIds = meters.flatMap((m, i) =>
+  SILENT.includes(`${m.protocol}:${Number(m.address)}`) ? [deviceId(i)] : [],
+);
 const liveIds = meters.map((_, i) => deviceId(i)).filter((id) => !silentIds.includes(id));
 
 let pty: PtyPair;
