@@ -142,9 +142,11 @@ export class LoggerSession {
     const r = evaluateThresholds(this.limits, fields, state, skip);
     if (r.events.length === 0) return;
     this.ctx.store.set(THRESHOLD_KEY, r.state);
-    for (const e of r.events) {
+    // levels crossed by one reading get 1 ms apart: the hub stores an event per (device, type,
+    // severity, ts), so two critical levels at the same instant would otherwise overwrite each other
+    r.events.forEach((e, i) => {
       this.log.info({ type: e.type, ...e.data }, 'Threshold event');
-      this.ctx.emitEvent({ type: e.type, severity: e.severity, ts, data: { ...e.data } });
-    }
+      this.ctx.emitEvent({ type: e.type, severity: e.severity, ts: ts + i, data: { ...e.data } });
+    });
   }
 }
