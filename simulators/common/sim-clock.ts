@@ -7,6 +7,8 @@ export interface SimClock {
   /** Sim time now, ms since the epoch. */
   now(): number;
   readonly speedup: number;
+  /** Real time since the clock started, ms: the timeline of things a device does in real time. */
+  elapsedRealMs(): number;
 }
 
 export function createSimClock(opts: { speedup?: number; startMs?: number; realNow?: () => number } = {}): SimClock {
@@ -15,5 +17,9 @@ export function createSimClock(opts: { speedup?: number; startMs?: number; realN
   if (!(speedup > 0 && speedup <= 1_000_000)) throw new RangeError(`speedup must be in (0, 1e6], got ${speedup}`);
   const realStart = realNow();
   const startMs = opts.startMs ?? realStart;
-  return { speedup, now: () => startMs + (realNow() - realStart) * speedup };
+  return {
+    speedup,
+    now: () => startMs + (realNow() - realStart) * speedup,
+    elapsedRealMs: () => realNow() - realStart,
+  };
 }

@@ -87,7 +87,7 @@ export async function startStructureSim(opts: StructureSimOptions): Promise<Stru
           unit: loggers.length + 1,
           signals: scene.add(kind, i),
           scene,
-          now: clock.now,
+          clock,
           baudRate,
         }),
       );

@@ -8,6 +8,7 @@
  */
 import type { RegisterMapInput } from '../../drivers/modbus/register-map.js';
 import { brgDl1, rws1, tunEnv1, upsWl1 } from '../../drivers/modbus-logger/models/index.js';
+import type { SimClock } from '../common/sim-clock.js';
 import { EXCEPTION, type ModbusSlave, type RegisterTable } from './modbus-pdu.js';
 import { type EncodeSpec, encodeValue } from './register-encoding.js';
 import type { BridgeSignals } from './signals/bridge.js';
@@ -38,8 +39,8 @@ export interface SimLoggerOptions {
   unit: number;
   signals: StructureSignals;
   scene: Scene;
-  /** Sim time now, ms. */
-  now: () => number;
+  /** Sim time (now) and real time (elapsedRealMs: the acceleration buffer samples in real time). */
+  clock: SimClock;
   /** The line's baud rate, for the baud-code register. Default 9600. */
   baudRate?: number;
 }
@@ -51,7 +52,7 @@ export class SimLogger implements ModbusSlave {
   readonly map: RegisterMapInput;
   readonly signals: StructureSignals;
   private readonly scene: Scene;
-  private readonly now: () => number;
+  private readonly clock: SimClock;
   private readonly inputAddresses = new Set<number>();
   private readonly holding = new Map<number, number>();
   private readonly overrides = new Map<string, number>();
@@ -64,7 +65,7 @@ export class SimLogger implements ModbusSlave {
     this.map = MODEL_OF[opts.kind];
     this.signals = opts.signals;
     this.scene = opts.scene;
-    this.now = opts.now;
+    this.clock = opts.clock;
     const has = (start: number, count: number) => {
       for (let a = start; a < start + count; a++) this.inputAddresses.add(a);
     };
@@ -98,7 +99,7 @@ export class SimLogger implements ModbusSlave {
 
   /** Engineering values by Reading field as served now (overrides applied), for tests and the control API. */
   values(): Record<string, number> {
-    this.scene.advance(this.now());
+    this.scene.advance(this.clock.now());
     const raw = this.signals.values(this.scene.env) as unknown as Record<string, number>;
     const out: Record<string, number> = {};
     for (const p of this.map.points) out[p.field] = this.overrides.get(p.field) ?? (raw[p.field] as number);
@@ -144,7 +145,12 @@ export class SimLogger implements ModbusSlave {
     if (this.kind === 'bridge') {
       const bridge = this.signals as BridgeSignals;
       const w = this.map.waveform;
-      const window = bridge.accelerationWindow(env, ms, w?.windowS ?? 10, w?.rateHz ?? 100);
+      const rateHz = w?.rateHz ?? 100;
+      const speedup = this.clock.speedup;
+      // the logger samples in real time, whatever the sim speed, so a reader sees no gaps
+      const realS = this.clock.elapsedRealMs() / 1000;
+      const simAt = (t: number) => this.scene.startMs + t * 1000 * speedup;
+      const window = bridge.accelerationWindow(env, ms, { windowS: w?.windowS ?? 10, rateHz, t: realS, speedup });
       const anyFault = [...this.faults.values()].some((c) => c !== 0);
       put(0x0000, [0b1 | (anyFault ? 0b10 : 0)]); // sampling running, channel fault
       put(0x0001, [8]);
@@ -158,16 +164,14 @@ export class SimLogger implements ModbusSlave {
       }
       put(0x005a, encodeValue({ type: 'f32', order: 'ABCD' }, window.peak));
       if (w) {
-        const taken = Math.floor(((ms - this.scene.startMs) * w.rateHz) / 1000);
+        const taken = Math.floor(realS * w.rateHz);
         put(w.counterAddress, encodeValue({ type: 'u32', order: 'ABCD' }, taken));
         const samples: number[] = [];
-        for (let i = taken - w.count; i < taken; i++)
-          samples.push(
-            ...encodeValue(
-              { type: w.type, scale: w.scale, offset: w.offset ?? 0 },
-              bridge.accelerationG(env, this.scene.startMs + (i * 1000) / w.rateHz),
-            ),
-          );
+        for (let i = taken - w.count; i < taken; i++) {
+          const t = i / w.rateHz;
+          const g = bridge.accelerationG(env, simAt(t), t);
+          samples.push(...encodeValue({ type: w.type, scale: w.scale, offset: w.offset ?? 0 }, g));
+        }
         put(w.address, samples);
       }
     } else if (this.kind === 'tunnel') {

@@ -123,19 +123,20 @@ export class BridgeSignals {
   }
 
   /**
-   * Vertical acceleration at sim time `ms`, g: the first mode at modeHz excited by each vehicle
-   * (1-s slots; a vehicle arrives in a slot with a probability that follows traffic), a weak
-   * second mode, ambient wind buffeting, sensor noise, and the forced vibration of an overload.
+   * Vertical acceleration, g, at vibration time `t` seconds (its own timeline: a logger samples in
+   * real time even when sim time runs faster) with the traffic and any overload of sim time
+   * `simMs`: the first mode at modeHz excited by each vehicle (1-s slots; a vehicle arrives in a
+   * slot with a probability that follows traffic), a weak second mode, ambient wind buffeting,
+   * sensor noise, and the forced vibration of an overload. With speedup 1, t = (simMs - start) / 1000.
    */
-  accelerationG(env: Environment, ms: number): number {
-    const t = (ms - this.opts.startMs) / 1000;
+  accelerationG(env: Environment, simMs: number, t = (simMs - this.opts.startMs) / 1000): number {
     const w = 2 * Math.PI * this.modeHz;
+    const traffic = env.trafficAt(simMs);
     let a = 0.0015 * Math.sin(w * t) * (1 + 0.3 * Math.sin(2 * Math.PI * 0.05 * t));
     a += 0.0016 * (hashUnit(this.seed + 3, Math.round(t * 1000)) - 0.5);
     const slot = Math.floor(t);
     for (let k = slot - RING_S; k <= slot; k++) {
-      const slotMs = this.opts.startMs + k * 1000;
-      if (hashUnit(this.seed + 11, k) >= 0.1 + 0.6 * env.trafficAt(slotMs)) continue;
+      if (hashUnit(this.seed + 11, k) >= 0.1 + 0.6 * traffic) continue;
       const tb = k + hashUnit(this.seed + 13, k);
       if (t < tb) continue;
       const heavy = hashUnit(this.seed + 17, k) < 0.05;
@@ -144,17 +145,28 @@ export class BridgeSignals {
       a += amp * Math.exp(-age / 1.2) * Math.sin(w * age);
       a += 0.3 * amp * Math.exp(-age / 0.5) * Math.sin(2.7 * w * age);
     }
-    a += 0.6 * this.spikeAt(ms) * Math.sin(w * t);
+    a += 0.6 * this.spikeAt(simMs) * Math.sin(w * t);
     return a;
   }
 
-  /** RMS and peak of |a| over the `windowS` seconds up to `ms` sampled at `rateHz`, in m/s². */
-  accelerationWindow(env: Environment, ms: number, windowS = 10, rateHz = 100): { rms: number; peak: number } {
-    const n = Math.round(windowS * rateHz);
+  /**
+   * RMS and peak of |a| over the `windowS` seconds of vibration time up to `t` (default: sim time
+   * as vibration time) sampled at `rateHz`, in m/s². `speedup` maps vibration time back to sim time.
+   */
+  accelerationWindow(
+    env: Environment,
+    simMs: number,
+    opts: { windowS?: number; rateHz?: number; t?: number; speedup?: number } = {},
+  ): { rms: number; peak: number } {
+    const rateHz = opts.rateHz ?? 100;
+    const n = Math.round((opts.windowS ?? 10) * rateHz);
+    const t = opts.t ?? (simMs - this.opts.startMs) / 1000;
+    const speedup = opts.speedup ?? 1;
     let sum = 0;
     let peak = 0;
     for (let i = 0; i < n; i++) {
-      const a = this.accelerationG(env, ms - (i * 1000) / rateHz) * G;
+      const back = i / rateHz;
+      const a = this.accelerationG(env, simMs - back * 1000 * speedup, t - back) * G;
       sum += a * a;
       peak = Math.max(peak, Math.abs(a));
     }

@@ -97,7 +97,7 @@ describe('bridge', () => {
     const during = bridge.values(scene.env);
     expect(during.deflection_mm).toBeGreaterThan(66.7);
     expect(during.strain_ue - before.strain_ue).toBeGreaterThan(200);
-    const peakG = bridge.accelerationWindow(scene.env, t0 + 12_000, 4).peak / 9.80665;
+    const peakG = bridge.accelerationWindow(scene.env, t0 + 12_000, { windowS: 4 }).peak / 9.80665;
     expect(peakG).toBeGreaterThan(0.5);
     scene.advance(t0 + 60_000);
     const after = bridge.values(scene.env);
