@@ -126,8 +126,8 @@ export class LoggerSession {
     if (raw === 'default') ms = this.defaultIntervalMs;
     else {
       const parsed = intervalArg.safeParse(raw);
-      if (!parsed.success || parsed.data < 100)
-        throw new CitygridError('BAD_COMMAND', `"interval" must be a duration of at least 100ms ("5s") or "default"`);
+      if (!parsed.success || parsed.data < 10)
+        throw new CitygridError('BAD_COMMAND', `"interval" must be a duration of at least 10ms ("5s") or "default"`);
       ms = parsed.data;
     }
     const previous = this.interval;
