@@ -178,7 +178,7 @@ export const gatewayConfigSchema = z
             'Backlog messages (readings taken while the link was down, replayed in messages of batch.maxReadings) on the wire at most. Enough to keep the hub busy, few enough that live readings and events are not queued behind the backlog at the broker or the hub; the rest of maxInFlight is theirs. Default 8.',
           ),
         quota: byteSize(
-          'Disk the outbox (outbox.db in dataDir) may use for readings and events not yet acknowledged by the hub, e.g. "512MB", "2GB" or a number of bytes. Near it the oldest telemetry is compacted (per device and field: min, max, mean, last, count per window), and only dropped when compaction cannot make room; events go last. Default 512MB.',
+          'Disk the outbox (outbox.db in dataDir) may use for readings, events and evidence not yet acknowledged by the hub, e.g. "512MB", "2GB" or a number of bytes. Near it the oldest telemetry is compacted (per device and field: min, max, mean, last, count per window), and only dropped when compaction cannot make room; then the oldest evidence; events go last. Default 512MB.',
         ).prefault('512MB'),
         compactWindows: z
           .array(duration('A compaction window.'))

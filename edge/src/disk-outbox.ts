@@ -241,8 +241,9 @@ export class DiskOutbox implements Outbox {
     }
     if (failure) {
       for (const p of batch) {
-        const delta = { compacted: 0, dropped: 0, eventsDropped: 0, from: p.ts, to: p.ts };
+        const delta = { compacted: 0, dropped: 0, eventsDropped: 0, mediaDropped: 0, from: p.ts, to: p.ts };
         if (p.kind === ITEM_EVENT) delta.eventsDropped = 1;
+        else if (p.kind === ITEM_MEDIA) delta.mediaDropped = 1;
         else delta.dropped = 1;
         this.ledger.remember(p.device, delta, failure);
       }

@@ -14,6 +14,8 @@ export interface LossDelta {
   /** Readings gone without a trace (a dropped compacted row counts its samples). */
   dropped: number;
   eventsDropped: number;
+  /** Evidence items gone (the last resort of the quota policy, or a failed write). */
+  mediaDropped?: number;
   /** Reading/event timestamps (ms) of the first and last affected item. */
   from: number;
   to: number;
@@ -29,6 +31,7 @@ CREATE TABLE IF NOT EXISTS loss (
   compacted INTEGER NOT NULL,
   dropped INTEGER NOT NULL,
   events_dropped INTEGER NOT NULL,
+  media_dropped INTEGER NOT NULL DEFAULT 0,
   from_ts INTEGER NOT NULL,
   to_ts INTEGER NOT NULL
 );`;
@@ -37,6 +40,7 @@ function merge(into: LossDelta, d: LossDelta): void {
   into.compacted += d.compacted;
   into.dropped += d.dropped;
   into.eventsDropped += d.eventsDropped;
+  into.mediaDropped = (into.mediaDropped ?? 0) + (d.mediaDropped ?? 0);
   into.from = Math.min(into.from, d.from);
   into.to = Math.max(into.to, d.to);
 }
@@ -51,10 +55,16 @@ export class LossLedger {
   private readonly droppedTotal;
 
   constructor(db: Database.Database, metrics: MetricsRegistry) {
+    // Outboxes written before evidence existed have no media_dropped column.
+    const columns = db.prepare('PRAGMA table_info(loss)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'media_dropped'))
+      db.exec('ALTER TABLE loss ADD COLUMN media_dropped INTEGER NOT NULL DEFAULT 0');
     this.upsert = db.prepare(
-      `INSERT INTO loss (device, compacted, dropped, events_dropped, from_ts, to_ts) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO loss (device, compacted, dropped, events_dropped, media_dropped, from_ts, to_ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device) DO UPDATE SET compacted = compacted + excluded.compacted,
          dropped = dropped + excluded.dropped, events_dropped = events_dropped + excluded.events_dropped,
+         media_dropped = media_dropped + excluded.media_dropped,
          from_ts = min(from_ts, excluded.from_ts), to_ts = max(to_ts, excluded.to_ts)`,
     );
     this.selectAll = db.prepare('SELECT * FROM loss ORDER BY device');
@@ -66,13 +76,21 @@ export class LossLedger {
     );
     this.droppedTotal = metrics.counter(
       'citygrid_edge_outbox_dropped_total',
-      'Readings and events the outbox gave up (quota, full disk, write error), by device, type and reason.',
+      'Readings, events and evidence items the outbox gave up (quota, full disk, write error), by device, type and reason.',
     );
   }
 
   /** Inside a transaction: adds losses to the table. Count them with `count` once it committed. */
   write(device: string, delta: LossDelta): void {
-    this.upsert.run(device, delta.compacted, delta.dropped, delta.eventsDropped, delta.from, delta.to);
+    this.upsert.run(
+      device,
+      delta.compacted,
+      delta.dropped,
+      delta.eventsDropped,
+      delta.mediaDropped ?? 0,
+      delta.from,
+      delta.to,
+    );
     this.persisted = true;
   }
 
@@ -81,6 +99,7 @@ export class LossLedger {
     if (delta.compacted > 0) this.compactedTotal.inc({ device }, delta.compacted);
     if (delta.dropped > 0) this.droppedTotal.inc({ device, type: 'reading', reason }, delta.dropped);
     if (delta.eventsDropped > 0) this.droppedTotal.inc({ device, type: 'event', reason }, delta.eventsDropped);
+    if ((delta.mediaDropped ?? 0) > 0) this.droppedTotal.inc({ device, type: 'media', reason }, delta.mediaDropped);
   }
 
   /** Items that never reached the disk: counted now, written with the next successful commit. */
@@ -116,6 +135,7 @@ export class LossLedger {
       compacted: number;
       dropped: number;
       events_dropped: number;
+      media_dropped: number;
       from_ts: number;
       to_ts: number;
     }[];
@@ -130,6 +150,7 @@ export class LossLedger {
         compacted: r.compacted,
         dropped: r.dropped,
         ...(r.events_dropped > 0 ? { eventsDropped: r.events_dropped } : {}),
+        ...(r.media_dropped > 0 ? { mediaDropped: r.media_dropped } : {}),
         from: r.from_ts,
         to: r.to_ts,
       },

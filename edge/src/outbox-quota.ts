@@ -5,7 +5,9 @@
  * 1. compact telemetry not yet composed into messages, window by window (finest first): the
  *    readings of one device in one window become one compacted reading (compaction.ts);
  * 2. drop the oldest telemetry (raw or compacted);
- * 3. only when no telemetry is left, drop the oldest events.
+ * 3. only when no telemetry is left, drop the oldest evidence items (never compacted: a photo is
+ *    kept whole or not at all; one clip frees more than thousands of events would);
+ * 4. only when no evidence is left either, drop the oldest events.
  *
  * Composed messages are never touched: their content is promised to the hub under their seq.
  * Every step is one transaction that also records the loss per device (loss-ledger.ts).
@@ -24,7 +26,7 @@ const CHUNK = 2000;
 
 export const ITEM_READING = 0;
 export const ITEM_EVENT = 1;
-/** Evidence: never compacted, and not dropped by this policy (it only counts against the quota). */
+/** Evidence: never compacted; dropped after all telemetry, before events. */
 export const ITEM_MEDIA = 2;
 
 interface ItemRow {
@@ -43,7 +45,11 @@ export interface ShrinkResult {
   compacted: number;
   dropped: number;
   eventsDropped: number;
+  mediaDropped: number;
 }
+
+/** Evidence rows read per drop step (they are big; their bodies are not read). */
+const MEDIA_CHUNK = 16;
 
 function newDelta(ts: number): LossDelta {
   return { compacted: 0, dropped: 0, eventsDropped: 0, from: ts, to: ts };
@@ -58,6 +64,7 @@ function addTo(map: Map<string, LossDelta>, device: string, ts: number, change: 
   d.compacted += change.compacted ?? 0;
   d.dropped += change.dropped ?? 0;
   d.eventsDropped += change.eventsDropped ?? 0;
+  if (change.mediaDropped) d.mediaDropped = (d.mediaDropped ?? 0) + change.mediaDropped;
   d.from = Math.min(d.from, ts);
   d.to = Math.max(d.to, ts);
 }
@@ -65,6 +72,7 @@ function addTo(map: Map<string, LossDelta>, device: string, ts: number, change: 
 export class QuotaKeeper {
   private readonly selectForCompaction: Database.Statement;
   private readonly selectOldest: Database.Statement;
+  private readonly selectOldestMedia: Database.Statement;
   private readonly deleteItem: Database.Statement;
   private readonly insertCompacted: Database.Statement;
 
@@ -80,6 +88,9 @@ export class QuotaKeeper {
     this.selectOldest = db.prepare(
       'SELECT id, device, ts, at, win, n, bytes, body FROM item WHERE kind = ? ORDER BY id LIMIT ?',
     );
+    this.selectOldestMedia = db.prepare(
+      'SELECT id, device, ts, at, win, n, bytes, NULL AS body FROM item WHERE kind = ? ORDER BY id LIMIT ?',
+    );
     this.deleteItem = db.prepare('DELETE FROM item WHERE id = ?');
     this.insertCompacted = db.prepare(
       'INSERT INTO item (id, kind, device, ts, at, win, n, bytes, body) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)',
@@ -91,7 +102,7 @@ export class QuotaKeeper {
    * bytes freed by each committed step. Throws only what the database throws.
    */
   shrink(held: () => number, target: number, release: (bytes: number) => void): ShrinkResult {
-    const result: ShrinkResult = { freed: 0, compacted: 0, dropped: 0, eventsDropped: 0 };
+    const result: ShrinkResult = { freed: 0, compacted: 0, dropped: 0, eventsDropped: 0, mediaDropped: 0 };
     const step = (freed: number, losses: Map<string, LossDelta>) => {
       release(freed);
       result.freed += freed;
@@ -100,6 +111,7 @@ export class QuotaKeeper {
         result.compacted += d.compacted;
         result.dropped += d.dropped;
         result.eventsDropped += d.eventsDropped;
+        result.mediaDropped += d.mediaDropped ?? 0;
       }
     };
     for (const windowMs of this.windows) {
@@ -113,9 +125,11 @@ export class QuotaKeeper {
         step(freed, losses);
       }
     }
-    for (const kind of [ITEM_READING, ITEM_EVENT]) {
+    for (const kind of [ITEM_READING, ITEM_MEDIA, ITEM_EVENT]) {
       while (held() > target) {
-        const rows = this.selectOldest.all(kind, CHUNK) as ItemRow[];
+        const rows = (
+          kind === ITEM_MEDIA ? this.selectOldestMedia.all(kind, MEDIA_CHUNK) : this.selectOldest.all(kind, CHUNK)
+        ) as ItemRow[];
         if (rows.length === 0) break;
         const losses = new Map<string, LossDelta>();
         const freed = inTransaction(this.db, () => {
@@ -125,7 +139,13 @@ export class QuotaKeeper {
             this.deleteItem.run(row.id);
             bytes += row.bytes + ROW_OVERHEAD;
             const ts = kind === ITEM_EVENT ? (JSON.parse(row.body) as CityEvent).ts : row.ts;
-            addTo(losses, row.device, ts, kind === ITEM_EVENT ? { eventsDropped: 1 } : { dropped: row.n });
+            const change =
+              kind === ITEM_EVENT
+                ? { eventsDropped: 1 }
+                : kind === ITEM_MEDIA
+                  ? { mediaDropped: 1 }
+                  : { dropped: row.n };
+            addTo(losses, row.device, ts, change);
           }
           for (const [device, d] of losses) this.ledger.write(device, d);
           return bytes;
@@ -134,12 +154,11 @@ export class QuotaKeeper {
       }
     }
     if (result.freed > 0) {
-      const level = result.dropped + result.eventsDropped > 0 ? 'warn' : 'info';
+      const gone = result.dropped + result.eventsDropped + result.mediaDropped;
+      const level = gone > 0 ? 'warn' : 'info';
       this.log[level](
         { ...result, held: held(), target },
-        result.dropped + result.eventsDropped > 0
-          ? 'Outbox quota: oldest telemetry dropped'
-          : 'Outbox quota: oldest telemetry compacted',
+        gone > 0 ? 'Outbox quota: oldest telemetry dropped' : 'Outbox quota: oldest telemetry compacted',
       );
     }
     return result;

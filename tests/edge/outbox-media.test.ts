@@ -26,7 +26,7 @@ afterEach(async () => {
 const T0 = 1_700_000_040_000;
 const clock = { now: () => T0 };
 
-function open(dir: string, bootId: string, metrics = new MetricsRegistry()): DiskOutbox {
+function open(dir: string, bootId: string, metrics = new MetricsRegistry(), quota = 50_000_000): DiskOutbox {
   const box = DiskOutbox.open({
     file: path.join(dir, 'outbox.db'),
     bootId,
@@ -35,7 +35,7 @@ function open(dir: string, bootId: string, metrics = new MetricsRegistry()): Dis
     metrics,
     maxReadings: 5,
     maxDelay: 100,
-    quota: 50_000_000,
+    quota,
     compactWindows: [60_000],
     commitInterval: 5,
   });
@@ -120,6 +120,43 @@ describe('evidence in the outbox', () => {
     expect(box.ack('boot-a', 0)).toEqual({ messages: 1, items: 1 });
     expect(box.ack('boot-b', 0)).toEqual({ messages: 1, items: 1 });
     expect(box.stats()).toMatchObject({ items: 0, messages: 0, bytes: 0 });
+  });
+
+  it('near the quota drops all telemetry before evidence, evidence before events, and reports it as a loss', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cg-outbox-media-'));
+    dirs.push(dir);
+    const metrics = new MetricsRegistry();
+    // 1 MB: five 150 kB items fit; ten do not, even once every reading is gone.
+    const box = open(dir, 'boot-a', metrics, 1_000_000);
+    box.addEvent({ type: 'camera.motion', severity: 'warning', device: 'XH-CAM01', ts: T0 });
+    for (let i = 0; i < 10; i++) box.addMedia(encodeMediaItem(evidence(150_000, `c${i}`)).item, 'XH-CAM01', T0 + i);
+    for (let i = 0; i < 200; i++) box.addReading(reading(i * 900_000));
+    box.commit();
+    const stats = box.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(900_000);
+    expect(stats.live + stats.backlog).toBe(0);
+    expect(stats.events).toBe(1);
+    expect(stats.media).toBeGreaterThan(0);
+    expect(stats.media).toBeLessThan(10);
+    const gone = 10 - stats.media;
+    const dropped = (type: string) =>
+      metrics.counter('citygrid_edge_outbox_dropped_total', '').get({ device: 'XH-CAM01', type, reason: 'quota' });
+    expect(dropped('media')).toBe(gone);
+    expect(dropped('event')).toBe(0);
+    // The oldest evidence went first: what is left is the newest.
+    const left = box
+      .compose({ slots: 20, backlogSlots: 0, mediaSlots: 20 })
+      .filter((m) => m.channel === 'media')
+      .map((m) => decodeMediaPayload(mediaPayload({ v: 1, gateway: 'g', bootId: 'b', seq: 0 }, box.body(m) as Buffer)));
+    expect(left.map((d) => d.header.evidence.commandId)).toEqual(
+      Array.from({ length: stats.media }, (_, i) => `c${10 - stats.media + i}`),
+    );
+    expect(box.reportLosses()).toBe(2);
+    const losses = box
+      .compose({ slots: 20, backlogSlots: 0 })
+      .flatMap((m) => JSON.parse(String(box.body(m))) as { device: string; data?: Record<string, unknown> }[]);
+    expect(losses.find((e) => e.device === 'XH-CAM01')?.data).toMatchObject({ mediaDropped: gone, dropped: 0 });
+    expect(losses.find((e) => e.device === 'XH-GP001')?.data).toMatchObject({ dropped: 200 });
   });
 
   it('the evidence sink refuses an item above the maximum with a typed error and a counter', () => {
