@@ -125,6 +125,11 @@ export function loadCityConfig(file: string, opts: LoadOptions = {}): CityConfig
   return validate(readYaml(file, opts.env ?? process.env), cityConfigSchema);
 }
 
+/** Loads any YAML config file against a schema, with the same error reporting (file:line, path, expectation). */
+export function loadConfigFile<S extends z.ZodType>(file: string, schema: S, opts: LoadOptions = {}): z.output<S> {
+  return validate(readYaml(file, opts.env ?? process.env), schema);
+}
+
 export interface LoadedHubConfig {
   file: string;
   hub: HubConfig;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type LoadedHubConfig, loadHubConfig } from '../../config/load.js';
+import { workCalendarSchema } from '../../config/schema/calendar.js';
 import type { CityConfig } from '../../config/schema/city.js';
 import { hubConfigSchema } from '../../config/schema/hub.js';
 import { ConfigError, describeError } from '../../drivers/sdk/errors.js';
@@ -50,6 +51,8 @@ function benchConfig(env: NodeJS.ProcessEnv): LoadedHubConfig {
     assets: [],
     routes: [],
     gateways: [],
+    units: [],
+    workCalendar: workCalendarSchema.parse({}),
   };
   return { file: '(bench-env)', hub, city, dataDir };
 }

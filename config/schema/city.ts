@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { workCalendarSchema } from './calendar.js';
 import { idSchema, lonLat, polygon } from './common.js';
+import { checkUnits, unitSchema } from './units.js';
 
 export const ASSET_KINDS = [
   'bridge',
@@ -111,6 +113,14 @@ export const cityConfigSchema = z
     assets: z.array(asset).default([]).describe('Managed objects (components) that devices are mounted on.'),
     routes: z.array(route).default([]).describe('Vehicle routes (sanitation, snow clearing).'),
     gateways: z.array(gatewayRef).default([]).describe('Edge gateways of the city and the district each serves.'),
+    units: z.array(unitSchema).default([]).describe('Responsible units cases are dispatched to. Default none.'),
+    workCalendar: workCalendarSchema.prefault({}).describe('Working calendar of work-time case deadlines.'),
+    catalogue: z
+      .string()
+      .optional()
+      .describe(
+        'Path of the case catalogue (relative to this file). Default: the shipped config/examples/catalogue.yaml.',
+      ),
   })
   .strict()
   .superRefine((city, ctx) => {
@@ -141,6 +151,7 @@ export const cityConfigSchema = z
     needDistrict('assets', city.assets);
     needDistrict('routes', city.routes);
     needDistrict('gateways', city.gateways);
+    for (const u of checkUnits(city)) ctx.addIssue({ code: 'custom', path: u.path, message: u.message });
     city.assets.forEach((a, i) => {
       if (a.grid !== undefined && !cells.has(a.grid)) {
         ctx.addIssue({ code: 'custom', path: ['assets', i, 'grid'], message: `unknown grid cell "${a.grid}"` });
