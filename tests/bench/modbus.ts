@@ -144,7 +144,12 @@ export async function main(args: string[]): Promise<number> {
         );
       }
       // other processes on the machine take CPU from both sides: say how loaded it was
-      emit({ summary: true, loggers: ports.length, edge: rss.stop(), loadAvg1m: Math.round(loadavg()[0] * 10) / 10 });
+      emit({
+        summary: true,
+        loggers: ports.length,
+        edge: rss.stop(),
+        loadAvg1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+      });
     } finally {
       await edge.stop();
     }
