@@ -213,6 +213,26 @@ export const gatewayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Local health endpoint of the agent (/healthz, /metrics).'),
+    discovery: z
+      .object({
+        onvif: z
+          .object({
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe(
+                "Multicast WS-Discovery probes on the gateway's network and raise a camera.discovered Event for every ONVIF camera found (new, or at a new address). Default false.",
+              ),
+            interval: duration('Time between probes. Default 5m.').prefault('5m'),
+            timeout: duration('How long each probe listens for answers. Default 3s.').prefault('3s'),
+          })
+          .strict()
+          .prefault({})
+          .describe('ONVIF cameras (WS-Discovery, UDP 239.255.255.250:3702).'),
+      })
+      .strict()
+      .prefault({})
+      .describe("Finding devices on the gateway's network that nobody configured yet. Off by default."),
     buses: z
       .array(busConfigSchema)
       .default([])

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } from './agent.js';
+import { CameraDiscovery } from './camera-discovery.js';
 import { deviceCommandHandler } from './device-commands.js';
 import { DEVICE_STATE_FILE, FileDeviceStateStore } from './device-state.js';
 import { DiskOutbox, OUTBOX_FILE } from './disk-outbox.js';
@@ -118,6 +119,16 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     ),
   });
   const running = agent;
+  const discovery = cfg.discovery.onvif.enabled
+    ? new CameraDiscovery({
+        gatewayId: cfg.gateway.id,
+        intervalMs: cfg.discovery.onvif.interval,
+        probeTimeoutMs: cfg.discovery.onvif.timeout,
+        log: log.child({ component: 'edge.discovery' }),
+        now: () => clock.now(),
+        emitEvent: (e) => outbox.addEvent(e),
+      })
+    : undefined;
   for (const name of DEVICE_COMMANDS) uplink.registerCommand(name, deviceCommandHandler(running, name));
 
   metrics.gauge('citygrid_edge_outbox_depth', 'Readings and events taken and not yet acknowledged by the hub.', (g) =>
@@ -165,10 +176,12 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
 
   uplink.start();
   running.start();
+  discovery?.start();
   log.info({ bootId, devices: cfg.devices.length, hub: cfg.hub.url }, 'Edge agent started');
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
+    await discovery?.stop();
     await running.stop();
     outbox.commit();
     const drained = await uplink.drain(deps.drainTimeout ?? 2000);
