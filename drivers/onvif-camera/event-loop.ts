@@ -35,18 +35,25 @@ export class PullPointLoop {
   private running = false;
   private done: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
+  /** Settles when stop() is called: a request the camera holds must not hold up the stop. */
+  private stopping: Promise<void> = new Promise(() => undefined);
+  private signalStop: () => void = () => undefined;
 
   constructor(private readonly deps: EventLoopDeps) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new Promise((resolve) => {
+      this.signalStop = resolve;
+    });
     this.done = this.run();
   }
 
   /** Stops the loop; the caller aborts the request in flight (client.destroy or unsubscribe). */
   async stop(): Promise<void> {
     this.running = false;
+    this.signalStop();
     this.wake?.();
     await this.done;
   }
@@ -74,7 +81,8 @@ export class PullPointLoop {
       try {
         if (!subscribed) {
           client.dropSubscription();
-          await client.createPullPoint();
+          await Promise.race([client.createPullPoint(), this.stopping]);
+          if (!this.running) break;
           subscribed = true;
           this.stats.subscriptions++;
           delay = this.deps.retry.min;
@@ -83,7 +91,7 @@ export class PullPointLoop {
           log.debug('Event subscription created');
         }
         const started = Date.now();
-        const messages = await client.pullMessages();
+        const messages = await Promise.race([client.pullMessages(), this.stopping.then(() => [])]);
         this.stats.pulls++;
         if (!this.running) break;
         for (const m of messages) {
@@ -92,7 +100,7 @@ export class PullPointLoop {
           this.stats.notifications++;
           this.deps.emit(event);
         }
-        await client.renew();
+        await Promise.race([client.renew(), this.stopping]);
         this.stats.renewals++;
         if (messages.length === 0 && Date.now() - started < MIN_PULL_INTERVAL_MS)
           await this.sleep(MIN_PULL_INTERVAL_MS);

@@ -157,6 +157,11 @@ export class OnvifClient {
 
   async createPullPoint(): Promise<void> {
     await this.call('createPullPointSubscription');
+    // Pull, Renew and Unsubscribe go to the subscription address, which the package passes to
+    // http.request as the options object itself (a parsed URL): without an agent on it they use
+    // the global agent, and destroy() could not abort a PullMessages the camera holds for a minute.
+    const address = this.cam.events?.subscription?.subscriptionReference?.address;
+    if (address && typeof address === 'object') address.agent = this.agent;
   }
 
   /** Long-polls for notifications (the camera holds the request up to a minute). */

@@ -240,6 +240,19 @@ describe('onvif-camera driver against the simulated camera', () => {
     expect(d.ctx.errors).toEqual(['CAMERA_AUTH_FAILED']);
   });
 
+  it('stops while the camera holds a PullMessages (long-poll of a minute) without waiting for it', async () => {
+    const c = await camera('CAM-HOLD', { maxPullHoldMs: 60_000 });
+    const d = driver(c);
+    await d.instance.start();
+    await eventually(async () => (c.pullPoints.stats.pulls >= 2 ? true : undefined), 5000, 'a held pull');
+    const stopped = await Promise.race([
+      d.instance.stop().then(() => 'stopped'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5000)),
+    ]);
+    expect(stopped).toBe('stopped');
+    expect(c.pullPoints.stats.unsubscribed).toBe(1);
+  });
+
   it('goes offline when the camera disappears for good and stays so', async () => {
     const c = await camera('CAM-GONE');
     const d = driver(c);
