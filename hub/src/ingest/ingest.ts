@@ -113,6 +113,7 @@ export class Ingest {
   private readonly duplicates;
   private readonly gaps;
   private readonly late;
+  private readonly evidenceRefused;
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now;
@@ -137,6 +138,10 @@ export class Ingest {
       'Seqs skipped over by arriving messages (missing at the time), by gateway.',
     );
     this.late = m.counter('citygrid_ingest_late_total', 'Messages that filled an earlier gap, by gateway.');
+    this.evidenceRefused = m.counter(
+      'citygrid_hub_evidence_refused_total',
+      'Media messages refused, by reason (bad-frame, bad-header, size-mismatch, checksum-mismatch, too-large, ...).',
+    );
   }
 
   /** Subscribes the handlers on the broker link. */
@@ -287,7 +292,7 @@ export class Ingest {
       media = decodeMediaPayload(payload);
     } catch (err) {
       if (err instanceof MediaWireError)
-        throw new RejectedMessageError('bad-envelope', `${err.reason}: ${err.message}`);
+        throw new RejectedMessageError('bad-envelope', `${err.reason}: ${err.message}`, { cause: err });
       throw err;
     }
     if (media.header.gateway !== origin.gateway)
@@ -380,6 +385,8 @@ export class Ingest {
   private reject(origin: Origin | undefined, topic: string, err: RejectedMessageError): RejectedMessageError {
     const gateway = origin?.gateway ?? '';
     this.rejected.inc({ reason: err.reason, gateway });
+    if (origin?.channel === 'media')
+      this.evidenceRefused.inc({ reason: err.cause instanceof MediaWireError ? err.cause.reason : err.reason });
     const view = origin ? this.o.registry.get(origin.gateway) : undefined;
     if (view) view.rejected++;
     this.log.warn({ gateway, topic, reason: err.reason, detail: err.message }, 'Uplink message rejected');

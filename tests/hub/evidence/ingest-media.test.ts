@@ -1,0 +1,149 @@
+/**
+ * The ingest's media channel with a real evidence store on a temp dir and an in-memory broker link:
+ * the seq is acknowledged only once the store has the item, a re-send is a duplicate, a failed
+ * write is not acknowledged and the re-send is taken, and bad frames are refused by reason.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../drivers/sdk/log.js';
+import { encodeMediaItem, mediaPayload } from '../../../drivers/sdk/media-wire.js';
+import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { BrokerLink } from '../../../hub/src/broker/link.js';
+import { type EvidenceAccept, evidenceService } from '../../../hub/src/evidence/service.js';
+import { EvidenceStore } from '../../../hub/src/evidence/store.js';
+import { GatewayRegistry } from '../../../hub/src/ingest/gateways.js';
+import { Ingest } from '../../../hub/src/ingest/ingest.js';
+import { openWatermarkStore, type WatermarkStore } from '../../../hub/src/ingest/watermark-store.js';
+import { LiveBus } from '../../../hub/src/live/bus.js';
+import type { TelemetryWriter } from '../../../hub/src/telemetry/types.js';
+
+const TOPIC = 'cg/v1/xihu/gw-xh-01/media';
+const writer: TelemetryWriter = {
+  submit: () => {},
+  pending: 0,
+  lagMs: () => 0,
+  drain: async () => {},
+  close: async () => {},
+};
+
+function media(seq: number, data = randomBytes(2000), gateway = 'gw-xh-01'): Buffer {
+  const { item } = encodeMediaItem({
+    device: 'XH-CAM01',
+    kind: 'camera',
+    ts: 1_700_000_000_000,
+    mediaType: 'image/jpeg',
+    data,
+    thumbnail: randomBytes(100),
+    commandId: `c${seq}`,
+  });
+  return mediaPayload({ v: 1, gateway, bootId: 'boot-a', seq }, item);
+}
+
+describe('Ingest: media', () => {
+  let dir: string;
+  let watermarks: WatermarkStore;
+  let store: EvidenceStore;
+  let metrics: MetricsRegistry;
+  let acks: number[];
+  let ingest: Ingest;
+  let failNext: boolean;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cg-ingest-media-'));
+    watermarks = openWatermarkStore(dir);
+    store = await EvidenceStore.open(dir);
+    metrics = new MetricsRegistry();
+    acks = [];
+    failNext = false;
+    const link: BrokerLink = {
+      mode: 'embedded',
+      url: 'mqtt://test',
+      subscribe: async () => {},
+      publish: async (_topic, payload) => {
+        acks.push((JSON.parse(String(payload)) as { seq: number }).seq);
+      },
+      connected: () => true,
+      close: async () => {},
+    };
+    const service = evidenceService({ store, log: silentLogger(), metrics });
+    const evidence: EvidenceAccept = async (origin, m) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk on fire');
+      }
+      return service(origin, m);
+    };
+    ingest = new Ingest({
+      link,
+      writer,
+      watermarks,
+      registry: new GatewayRegistry({ gateways: [{ id: 'gw-xh-01', district: 'xihu' }] }),
+      bus: new LiveBus(silentLogger()),
+      log: silentLogger(),
+      metrics,
+      resolveGrid: () => undefined,
+      maxPayloadBytes: 100_000,
+      acceptUnknownGateways: false,
+      ackIntervalMs: 5,
+      evidence,
+    });
+  });
+
+  afterEach(() => {
+    ingest.close();
+    watermarks.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const settle = () => new Promise((r) => setTimeout(r, 60));
+  const count = (name: string, labels = {}) => metrics.counter(name, '').get(labels);
+
+  it('acknowledges a media seq once the store has it, and drops a re-send as a duplicate', async () => {
+    const payload = media(0);
+    expect(ingest.handle(TOPIC, payload)).toBeUndefined();
+    await settle();
+    expect(acks).toEqual([0]);
+    expect(store.list({ command: 'c0' })).toHaveLength(1);
+    ingest.handle(TOPIC, payload);
+    await settle();
+    expect(count('citygrid_ingest_duplicates_total', { gateway: 'gw-xh-01' })).toBe(1);
+    expect(count('citygrid_hub_evidence_stored_total', { mediaType: 'image/jpeg' })).toBe(1);
+  });
+
+  it('does not acknowledge a failed write, and takes the re-send', async () => {
+    failNext = true;
+    const payload = media(0);
+    ingest.handle(TOPIC, payload);
+    await settle();
+    expect(acks).toEqual([]);
+    expect(store.list({})).toHaveLength(0);
+    ingest.handle(TOPIC, payload);
+    await settle();
+    expect(acks).toEqual([0]);
+    expect(store.list({})).toHaveLength(1);
+  });
+
+  it('refuses bad frames by reason, and the gateway named in the header must be the topic one', () => {
+    const good = media(0);
+    const corrupt = Buffer.from(good);
+    const at = corrupt.length - 500;
+    corrupt[at] = (corrupt[at] ?? 0) ^ 1;
+    expect(ingest.handle(TOPIC, Buffer.from('{"not":"media"}'))?.reason).toBe('bad-envelope');
+    expect(ingest.handle(TOPIC, corrupt)?.reason).toBe('bad-envelope');
+    expect(ingest.handle(TOPIC, good.subarray(0, good.length - 10))?.reason).toBe('bad-envelope');
+    expect(ingest.handle(TOPIC, media(1, randomBytes(200_000)))?.reason).toBe('too-large');
+    expect(ingest.handle(TOPIC, media(2, randomBytes(100), 'gw-gs-01'))?.reason).toBe('gateway-mismatch');
+    const refused = (reason: string) => count('citygrid_hub_evidence_refused_total', { reason });
+    expect([
+      refused('bad-frame'),
+      refused('checksum-mismatch'),
+      refused('size-mismatch'),
+      refused('too-large'),
+      refused('gateway-mismatch'),
+    ]).toEqual([1, 1, 1, 1, 1]);
+  });
+});
