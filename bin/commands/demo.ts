@@ -23,6 +23,7 @@ import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { startDemoMeterBuses } from './demo-meters.js';
+import { startDemoStructures } from './demo-structures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLES = path.join(ROOT, 'config/examples');
@@ -104,6 +105,13 @@ export async function run(args: string[]): Promise<number> {
     const hub = await startHub(hubLoaded, { logger });
     cleanups.push(() => hub.stop());
 
+    // One simulated city of structure loggers for all gateways (one weather: a drill's rain reaches every district).
+    const structures = await startDemoStructures(
+      gateways.map((gw) => loadGatewayConfig(gw.file, driverOptionsValidator, { env }).gateway),
+      { log: logger.child({ component: 'sim.structures' }) },
+    );
+    cleanups.push(() => structures.stop());
+
     const ptys: PtyPair[] = [];
     for (const gw of gateways) {
       // Each GPS device gets a wire: a pty pair (socat) or a loopback TCP serial server.
@@ -142,6 +150,7 @@ export async function run(args: string[]): Promise<number> {
         log: logger.child({ component: 'sim.meters', gateway: loaded.gateway.gateway.id }),
       });
       cleanups.push(() => meterBuses.stop());
+      structures.wire(loaded.gateway);
       const edge = await startEdge(loaded, {
         registry,
         createTransport,
@@ -158,6 +167,7 @@ export async function run(args: string[]): Promise<number> {
         `  MQTT broker     ${hub.mqttUrl}`,
         `  read-only MQTT  user "integrator", password "${reader}"`,
         `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
+        `  structures      ${structures.summary}`,
         `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,
         'Ctrl-C stops everything.',
       ].join('\n'),

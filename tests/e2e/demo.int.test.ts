@@ -107,6 +107,13 @@ describe('citygrid demo', () => {
       // Both trucks "move": each device shows at least two different positions; and the meters on the
       // Gongshu RS-485 bus are read (the district meter over Modbus, the households over CJ/T 188).
       const METERS = ['GS-WM001', 'GS-WM011', 'GS-WM012', 'GS-WM013', 'GS-WM014', 'GS-WM015'];
+      // Each district's structure loggers over Modbus TCP, the bridges with their reduced vibration too.
+      const STRUCTURES = ['BR001', 'TN001', 'UP001', 'UP002', 'RW001'].flatMap((d) => [`XH-${d}`, `GS-${d}`]);
+      const vibration = (rs: StreamReading[]) => rs.filter((r) => r.fields.accel_freq_hz !== undefined);
+      const structuresRead = (rs: StreamReading[]) => {
+        const devices = new Set(rs.map((r) => r.device));
+        return STRUCTURES.every((d) => devices.has(d)) && new Set(vibration(rs).map((r) => r.device)).size === 2;
+      };
       const moved = (rs: StreamReading[]) => {
         const meters = new Set(rs.filter((r) => r.kind === 'water_meter').map((r) => r.device));
         if (!METERS.every((m) => meters.has(m))) return false;
@@ -119,16 +126,29 @@ describe('citygrid demo', () => {
         }
         return byDevice.size === 2 && [...byDevice.values()].every((s) => s.size >= 2);
       };
-      const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, moved, 30_000);
+      let movedAfterS: number | undefined;
+      const enough = (rs: StreamReading[]) => {
+        if (movedAfterS === undefined && moved(rs)) movedAfterS = (Date.now() - started) / 1000;
+        return movedAfterS !== undefined && structuresRead(rs);
+      };
+      const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, enough, 40_000);
       expect(moved(readings)).toBe(true);
+      expect(structuresRead(readings)).toBe(true);
       expect(new Set(readings.filter((r) => r.kind === 'vehicle').map((r) => r.device))).toEqual(
         new Set(['XH-GP001', 'GS-GP001']),
       );
       const districtMeter = readings.find((r) => r.device === 'GS-WM001');
       expect(districtMeter?.fields).toMatchObject({ valve_open: true, pressure_mpa: 0.32 });
       expect(districtMeter?.fields.volume_m3).toBeGreaterThan(0);
+      expect(demo.output()).toMatch(/structures +10 Modbus TCP loggers/);
+      // the simulated bridges' first bending modes are 2.2..3.8 Hz
+      for (const r of vibration(readings)) expect(r.fields.accel_freq_hz).toBeGreaterThan(2);
+      expect(readings.find((r) => r.device === 'XH-UP001')?.fields).toMatchObject({
+        water_level_cm: 0,
+        rain_intensity_mmh: 0,
+      });
       // Reported, not asserted: the issue asks for a moving truck within 10 s of start.
-      console.log(JSON.stringify({ demo_moving_truck_after_s: (Date.now() - started) / 1000 }));
+      console.log(JSON.stringify({ demo_moving_truck_after_s: movedAfterS }));
 
       // The socat pty pairs: two trucks and one meter bus (and nothing else), with their command lines for the failure message.
       const children = new Map(childrenOf(demo.pid).map((pid) => [pid, commandLine(pid)]));
