@@ -2,11 +2,17 @@
  * Where the agent hands evidence (camera snapshots and clips): checked against
  * `delivery.maxEvidenceBytes`, framed (media-wire.ts) and taken into the durable outbox like
  * readings and events, so it survives an uplink outage and a kill -9 and is deleted only after the
- * hub's end-to-end ack. An item above the maximum is refused with an EvidenceTooLargeError: logged
- * with the device, counted, and the agent goes on.
+ * hub's end-to-end ack. An item above the maximum is refused with an EvidenceTooLargeError, and
+ * one whose metadata the hub's schema would refuse (it would be re-sent forever, never acked) is
+ * refused as `invalid`: logged with the device, counted, and the agent goes on.
  */
 import type { Logger } from '../../drivers/sdk/log.js';
-import { EvidenceTooLargeError, encodeMediaItem } from '../../drivers/sdk/media-wire.js';
+import {
+  EvidenceTooLargeError,
+  encodeMediaItem,
+  evidenceMetaSchema,
+  MAX_MEDIA_HEADER_BYTES,
+} from '../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import type { AgentEvidence } from './agent.js';
 import type { Outbox } from './outbox.js';
@@ -31,7 +37,7 @@ export function evidenceSink(o: EvidenceSinkOptions): (evidence: AgentEvidence) 
   );
   const refused = o.metrics.counter(
     'citygrid_edge_evidence_refused_total',
-    'Evidence items refused before the outbox, by device and reason (too-large).',
+    'Evidence items refused before the outbox, by device and reason (too-large, invalid).',
   );
   return (e) => {
     const bytes = e.data.length + (e.thumbnail?.length ?? 0);
@@ -44,7 +50,17 @@ export function evidenceSink(o: EvidenceSinkOptions): (evidence: AgentEvidence) 
       );
       return;
     }
-    const { item } = encodeMediaItem(e);
+    const { item, meta } = encodeMediaItem(e);
+    const checked = evidenceMetaSchema.safeParse(meta);
+    // The header must leave room for the uplink fields within MAX_MEDIA_HEADER_BYTES (a huge `meta`).
+    const headerBytes = item.length - bytes;
+    if (!checked.success || headerBytes > MAX_MEDIA_HEADER_BYTES - 1024) {
+      const issue = checked.success ? `header of ${headerBytes} bytes` : checked.error.issues[0];
+      const where = typeof issue === 'string' ? issue : `${issue?.path.join('.')}: ${issue?.message}`;
+      refused.inc({ device: e.device, reason: 'invalid' });
+      o.log.warn({ device: e.device, code: 'evidence-invalid', commandId: e.commandId }, `Evidence refused: ${where}`);
+      return;
+    }
     o.outbox.addMedia(item, e.device, e.ts);
     received.inc({ device: e.device, mediaType: e.mediaType });
     receivedBytes.inc({ device: e.device }, bytes);

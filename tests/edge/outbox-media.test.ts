@@ -170,8 +170,13 @@ describe('evidence in the outbox', () => {
     const sink = evidenceSink({ outbox: box, maxBytes: 100_000, log, metrics });
     sink(evidence(150_000));
     sink(evidence(50_000));
+    // Metadata the hub would refuse (a fractional ts) never enters the outbox: it would never be acked.
+    sink({ ...evidence(1000), ts: 1.5 });
     box.commit();
     expect(box.stats().media).toBe(1);
+    expect(
+      metrics.counter('citygrid_edge_evidence_refused_total', '').get({ device: 'XH-CAM01', reason: 'invalid' }),
+    ).toBe(1);
     expect(
       metrics.counter('citygrid_edge_evidence_refused_total', '').get({ device: 'XH-CAM01', reason: 'too-large' }),
     ).toBe(1);
@@ -180,6 +185,7 @@ describe('evidence in the outbox', () => {
     ).toBe(1);
     expect(lines).toEqual([
       expect.objectContaining({ device: 'XH-CAM01', code: 'evidence-too-large', bytes: 150_100 }),
+      expect.objectContaining({ device: 'XH-CAM01', code: 'evidence-invalid' }),
     ]);
   });
 });
