@@ -16,7 +16,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
+import { ModbusTcpClient } from '../../drivers/modbus/tcp-client.js';
 import { brgDl1 } from '../../drivers/modbus-logger/models/index.js';
+import { silentLogger } from '../../drivers/sdk/log.js';
 import { topics } from '../../drivers/sdk/wire.js';
 import { startTestBroker, TestHub } from '../edge/mqtt-harness.js';
 import { startCli } from '../helpers/cli-process.js';
@@ -28,7 +30,7 @@ const ADDRESS = { district: 'bench', gateway: 'gw-bench' };
 const MAP_40 = {
   ...brgDl1,
   model: 'BRG-DL-1-40',
-  blocks: [...brgDl1.blocks, { function: 4, start: 0x0050, count: 16 }],
+  blocks: [...brgDl1.blocks, { function: 4, start: 0x0050, count: 16 } as const],
   points: [
     ...brgDl1.points,
     // ch6 window peak (m/s² -> g) lands in the reading as accel_peak_g
@@ -48,6 +50,36 @@ async function metric(port: number, name: string): Promise<number> {
   for (const line of text.split('\n'))
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').pop());
   return sum;
+}
+
+/** Closed-loop polls/s of the bare client against the simulators (no edge), with poll latency. */
+async function baseline(ports: { port: number; unit: number }[], seconds: number, maxInFlight: number) {
+  const clients = ports.map(
+    (p) => new ModbusTcpClient({ host: '127.0.0.1', port: p.port, unit: p.unit, maxInFlight, log: silentLogger() }),
+  );
+  for (const c of clients) c.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (Date.now() < end) {
+        const t = performance.now();
+        await Promise.all(MAP_40.blocks.map((b) => c.read(b.function, b.start, b.count).catch(() => undefined)));
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  await Promise.all(clients.map((c) => c.stop()));
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round((latencies[Math.floor(latencies.length * q)] ?? 0) * 10) / 10;
+  return {
+    loggers: ports.length,
+    maxInFlight,
+    pollsPerS: Math.round(latencies.length / seconds),
+    pollMsP50: at(0.5),
+    pollMsP99: at(0.99),
+  };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -81,6 +113,7 @@ export async function main(args: string[]): Promise<number> {
       unit: Number(m[2]),
     }));
     log(`${ports.length} simulated loggers up`);
+    emit({ phase: 'baseline', ...(await baseline(ports, seconds, maxInFlight)) });
     const httpPort = await findFreePort();
     writeFileSync(
       path.join(dir, 'gw.yaml'),
