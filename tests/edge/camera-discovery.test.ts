@@ -31,7 +31,9 @@ describe('CameraDiscovery', () => {
     await d.probe();
     await d.probe();
     await d.probe();
-    expect(events.map((e) => [e.type, e.severity, e.device, e.data?.urn, (e.data?.xaddrs as string[] | undefined)?.[0]])).toEqual([
+    expect(
+      events.map((e) => [e.type, e.severity, e.device, e.data?.urn, (e.data?.xaddrs as string[] | undefined)?.[0]]),
+    ).toEqual([
       ['camera.discovered', 'info', 'gw-xh-01', 'urn:a', 'http://10.0.0.1/onvif'],
       ['camera.discovered', 'info', 'gw-xh-01', 'urn:b', 'http://10.0.0.2/onvif'],
       ['camera.discovered', 'info', 'gw-xh-01', 'urn:a', 'http://10.0.0.9/onvif'],
