@@ -9,6 +9,8 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/**/*.int.test.ts'],
+          // a guard against hangs only: fuzz and sweep tests take seconds, and CI machines are shared
+          testTimeout: 30_000,
         },
       },
       {
