@@ -7,9 +7,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOnvifCamera } from '../../../drivers/onvif-camera/definition.js';
+import { deviceConfigSchema } from '../../../config/schema/gateway.js';
+import { createOnvifCamera, onvifCamera } from '../../../drivers/onvif-camera/definition.js';
 import { type OnvifCameraOptions, onvifCameraOptionsSchema } from '../../../drivers/onvif-camera/options.js';
+import { createRegistry } from '../../../drivers/registry.js';
 import type { DriverInstance } from '../../../drivers/sdk/driver.js';
+import { silentLogger } from '../../../drivers/sdk/log.js';
+import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { CityEvent } from '../../../drivers/sdk/reading.js';
+import { Agent, type AgentEvidence } from '../../../edge/src/agent.js';
 import { type SimCameraOptions, SimulatedCamera } from '../../../simulators/camera/camera.js';
 import { type RtspServer, startRtspServer, startStalledRtsp } from '../../../simulators/camera/rtsp.js';
 import { eventually } from '../../helpers/cli-process.js';
@@ -263,5 +269,54 @@ describe('onvif-camera driver against the simulated camera', () => {
     expect(d.ctx.availability.at(-1)?.online).toBe(false);
     expect(d.ctx.errors[0]).toBe('CAMERA_UNREACHABLE');
     await d.instance.stop();
+  });
+
+  it('runs under the edge Agent: capture routed to the driver, evidence to the sink, a wrong password counted by code', async () => {
+    const c = await camera('CAM-AGENT');
+    const entry = (id: string, password: string) =>
+      deviceConfigSchema.parse({
+        id,
+        kind: 'camera',
+        driver: 'onvif-camera',
+        asset: 'BR-XH-001',
+        options: onvifCameraOptionsSchema.parse({ url: c.deviceUrl, username: USER, password, events: false }),
+      });
+    const events: CityEvent[] = [];
+    const evidence: AgentEvidence[] = [];
+    const metrics = new MetricsRegistry();
+    const agent = new Agent([entry('XH-CAM01', PASSWORD), entry('XH-CAM02', 'wrong')], {
+      registry: createRegistry([onvifCamera]),
+      createTransport: () => {
+        throw new Error('a network driver needs no transport');
+      },
+      sink: { reading: () => undefined, event: (e) => events.push(e), evidence: (e) => evidence.push(e) },
+      log: silentLogger(),
+      clock: { now: () => Date.now() },
+      metrics,
+      retry: { initialDelay: 60_000, maxDelay: 60_000 },
+    });
+    agent.start();
+    try {
+      await eventually(async () => (agent.onlineCount() === 1 ? true : undefined), 5000, 'XH-CAM01 online');
+      await eventually(
+        async () => events.find((e) => e.device === 'XH-CAM02' && e.type === 'device.offline'),
+        5000,
+        'XH-CAM02 offline',
+      );
+      expect(metrics.render()).toContain(
+        'citygrid_edge_device_errors_total{code="CAMERA_AUTH_FAILED",device="XH-CAM02"} 1',
+      );
+      const result = await agent.command('XH-CAM01', { name: 'capture', id: 'cmd-agent', args: { preset: '3' } });
+      expect(result).toMatchObject({ mediaType: 'image/jpeg', preset: 'Underpass entrance' });
+      expect(evidence).toHaveLength(1);
+      expect(evidence[0]).toMatchObject({
+        device: 'XH-CAM01',
+        kind: 'camera',
+        asset: 'BR-XH-001',
+        commandId: 'cmd-agent',
+      });
+    } finally {
+      await agent.stop();
+    }
   });
 });
