@@ -40,7 +40,8 @@ interface Connected {
 
 export function createOnvifCamera(ctx: NetworkDriverContext<OnvifCameraOptions>): DriverInstance {
   const { options: o, device, clock } = ctx;
-  const log = ctx.log.child({ driver: 'onvif-camera' });
+  // the agent's logger already carries device, driver and component
+  const log = ctx.log;
   const countError = (code: string) => ctx.countError?.(code);
   const ffmpegBinary = resolveFfmpeg(o.ffmpegPath);
   const ffmpeg = new FfmpegRunner(ffmpegBinary.path);

@@ -3,7 +3,8 @@
  * multicast): Debian's onvif-util finds `citygrid sim cameras --discovery` by WS-Discovery, logs
  * in with WS-UsernameToken, lists its profiles, gets the RTSP URI and the encoder options, and is
  * refused with a wrong password; the edge's CameraDiscovery (the onvif package's Discovery) finds
- * it and raises one `camera.discovered` Event for two probes.
+ * it and raises one `camera.discovered` Event for two probes; a real edge agent with
+ * `discovery.onvif.enabled` logs the camera as discovered and connects its onvif-camera device.
  *
  * onvif-util 1.4.4 (Debian 12) has no GetSnapshotUri command, so the snapshot URI is checked
  * through the onvif package in the driver's integration test instead.
@@ -30,7 +31,7 @@ function sections(out: string): Record<string, string> {
 }
 
 describe('simulated camera interop (network namespace)', () => {
-  it('onvif-util lists profiles and the RTSP URI; the edge discovers the camera once', () => {
+  it('onvif-util lists profiles and the RTSP URI; the edge discovers the camera once and connects it', () => {
     const password = `pw${process.pid}`;
     const run = spawnSync(
       'unshare',
@@ -63,6 +64,22 @@ describe('simulated camera interop (network namespace)', () => {
       data: { xaddrs: [device], name: 'CAM-01', hardware: 'SIM-PTZ-1', address: '127.0.0.1' },
     });
     expect(events[0]?.data.scopes).toContain('onvif://www.onvif.org/Profile/Streaming');
+
+    // the real edge process: discovery enabled in the gateway config, the camera as an onvif-camera device
+    const edge = (s.edge ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(edge.find((l) => l.msg === 'Using ffmpeg')).toMatchObject({ device: 'TEST-CAM01' });
+    expect(edge.find((l) => l.msg === 'Camera connected')).toMatchObject({
+      profile: 'Profile_1',
+      ptz: true,
+      rtsp: true,
+    });
+    expect(edge.find((l) => l.msg === 'Camera discovered')).toMatchObject({
+      component: 'edge.discovery',
+      xaddrs: [device],
+    });
     expect(s['sim exit 0']).toBeDefined();
   });
 });
