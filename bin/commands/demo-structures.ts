@@ -44,6 +44,7 @@ export async function startDemoStructures(
   if (wanted.length === 0)
     return { count: 0, summary: 'none in the gateway configs', wire: () => undefined, stop: async () => undefined };
   const count = (kind: StructureKind) => wanted.filter((w) => w.kind === kind).length;
+  const names = (kind: StructureKind) => wanted.filter((w) => w.kind === kind).map((w) => w.device.id);
   const sim: StructureSim = await startStructureSim({
     bridges: count('bridge'),
     tunnels: count('tunnel'),
@@ -51,6 +52,13 @@ export async function startDemoStructures(
     roadWeather: count('road-weather'),
     speedup: SPEEDUP,
     seed: opts.seed ?? 1,
+    // the loggers carry the device ids, so a drill names the device: {"bridge": "XH-BR001"}
+    names: {
+      bridge: names('bridge'),
+      tunnel: names('tunnel'),
+      underpass: names('underpass'),
+      'road-weather': names('road-weather'),
+    },
   });
   let control: ControlServer;
   try {
@@ -59,7 +67,7 @@ export async function startDemoStructures(
     await sim.stop();
     throw err;
   }
-  // the n-th device of a kind (gateway files, then device order) gets the n-th logger of that kind
+  // the n-th device of a kind (gateway files, then device order) is the n-th logger of that kind
   const endpoint = new Map<string, { port: number; unit: number; id: string }>();
   for (const kind of new Set(wanted.map((w) => w.kind))) {
     const loggers = sim.loggers.filter((l) => l.logger.kind === kind);

@@ -33,6 +33,8 @@ export interface StructureSimOptions {
   environment?: Omit<EnvironmentOptions, 'startMs' | 'seed'>;
   /** Mean TCP answer latency, ms. Default 2. */
   latencyMs?: number;
+  /** Ids of the loggers of a kind, in order (the demo uses its device ids). Default `<kind>-<n>`. */
+  names?: Partial<Record<StructureKind, readonly string[]>>;
 }
 
 export interface StructureLogger {
@@ -82,7 +84,7 @@ export async function startStructureSim(opts: StructureSimOptions): Promise<Stru
     for (let i = 1; i <= counts[kind]; i++)
       loggers.push(
         new SimLogger({
-          id: `${kind}-${i}`,
+          id: opts.names?.[kind]?.[i - 1] ?? `${kind}-${i}`,
           kind,
           unit: loggers.length + 1,
           signals: scene.add(kind, i),
@@ -121,6 +123,10 @@ export async function startStructureSim(opts: StructureSimOptions): Promise<Stru
   }
 
   const byId = new Map(loggers.map((l) => [l.id, l]));
+  if (byId.size !== loggers.length) {
+    await stopAll();
+    throw new RangeError('two loggers have the same id');
+  }
   const logger = (id: string) => {
     const l = byId.get(id);
     if (!l) throw new RangeError(`no logger "${id}"; loggers: ${[...byId.keys()].join(', ')}`);

@@ -66,7 +66,13 @@ describe('Modbus TCP server of a simulated logger', () => {
 
   beforeAll(async () => {
     // latency 20 ms ± 50 %: pipelined answers overtake each other
-    sim = await startStructureSim({ tunnels: 1, realNow: () => FROZEN, latencyMs: 20, seed: 4 });
+    sim = await startStructureSim({
+      tunnels: 1,
+      realNow: () => FROZEN,
+      latencyMs: 20,
+      seed: 4,
+      names: { tunnel: ['XH-TN001'] },
+    });
     port = sim.loggers[0]?.tcp.port as number;
   });
 
@@ -75,13 +81,14 @@ describe('Modbus TCP server of a simulated logger', () => {
     await sim?.stop();
   });
 
-  it('listens on loopback only', () => {
+  it('listens on loopback only, under the name it was given', () => {
     expect(sim.loggers[0]?.tcp.host).toBe('127.0.0.1');
+    expect(sim.loggers.map((l) => l.logger.id)).toEqual(['XH-TN001']);
   });
 
   it('answers 16 requests sent in one write, each with its own transaction id and registers', async () => {
     const client = await connect();
-    const expected = sim.logger('tunnel-1').read('input', 0, 10) as number[];
+    const expected = sim.logger('XH-TN001').read('input', 0, 10) as number[];
     // request i reads one register at address i % 10, with transaction id 1000 + i
     client.socket.write(
       Buffer.concat(Array.from({ length: 16 }, (_, i) => request(1000 + i, 1, [4, 0, i % 10, 0, 1]))),
