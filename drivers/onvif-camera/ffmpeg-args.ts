@@ -7,25 +7,21 @@
 
 const FAST_START = ['-fpsprobesize', '0', '-analyzeduration', '0', '-probesize', '32'];
 
+/** Reading an RTSP stream over TCP (interleaved: no UDP ports to open through a 4G router). */
+const rtspInput = (rtspUrl: string) => [
+  '-nostdin',
+  '-loglevel',
+  'error',
+  '-rtsp_transport',
+  'tcp',
+  ...FAST_START,
+  '-i',
+  rtspUrl,
+];
+
 /** One JPEG frame from an RTSP stream on stdout. */
 export function frameArgs(rtspUrl: string): string[] {
-  return [
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    ...FAST_START,
-    '-i',
-    rtspUrl,
-    '-frames:v',
-    '1',
-    '-f',
-    'image2pipe',
-    '-c:v',
-    'mjpeg',
-    'pipe:1',
-  ];
+  return [...rtspInput(rtspUrl), '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'];
 }
 
 /**
@@ -34,14 +30,7 @@ export function frameArgs(rtspUrl: string): string[] {
  */
 export function clipArgs(rtspUrl: string, seconds: number): string[] {
   return [
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    ...FAST_START,
-    '-i',
-    rtspUrl,
+    ...rtspInput(rtspUrl),
     '-t',
     String(seconds),
     '-map',
