@@ -59,6 +59,7 @@ function createModbusTcpLogger(ctx: NetworkDriverContext<ModbusTcpLoggerOptions>
     reconnectMaxMs: o.reconnectMax,
     log: session.log,
     onConnection: (up, reason) => ctx.setAvailability(up, reason),
+    onDiscard: (reason) => ctx.countError?.(`tcp-${reason}`),
   });
   let running = false;
   let sampleTimer: NodeJS.Timeout | undefined;

@@ -33,8 +33,10 @@ export interface ModbusTcpClientOptions {
   /** Requests waiting for a free slot beyond this are refused (default 256). */
   maxQueued?: number;
   log: Logger;
-  /** Called once per transition. */
+  /** Called once per transition; also `false` once when the very first connect fails. */
   onConnection?(up: boolean, reason: string): void;
+  /** Bytes or frames thrown away: an answer nobody waits for, a partial frame at a close, a desynced stream. */
+  onDiscard?(reason: 'unknown-transaction' | 'partial-frame' | 'desync', bytes: number): void;
 }
 
 export interface ModbusTcpCounters {
@@ -48,6 +50,8 @@ export interface ModbusTcpCounters {
   refused: Partial<Record<DecodeReason, number>>;
   /** Answers to another function or unit, or with another register count than asked. */
   mismatched: number;
+  /** Connect attempts, successful or not. */
+  connectAttempts: number;
   connects: number;
   disconnects: number;
   /** Bytes of a partial frame lost when the peer closed mid-frame, or of a desynced stream. */
@@ -74,6 +78,7 @@ export class ModbusTcpClient {
     unknownTransaction: 0,
     refused: {},
     mismatched: 0,
+    connectAttempts: 0,
     connects: 0,
     disconnects: 0,
     droppedBytes: 0,
@@ -87,8 +92,10 @@ export class ModbusTcpClient {
   private readonly queue: Pending[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
-  private readonly opts: Required<Omit<ModbusTcpClientOptions, 'onConnection'>> &
-    Pick<ModbusTcpClientOptions, 'onConnection'>;
+  private readonly opts: Required<Omit<ModbusTcpClientOptions, 'onConnection' | 'onDiscard'>> &
+    Pick<ModbusTcpClientOptions, 'onConnection' | 'onDiscard'>;
+  /** What onConnection last said (undefined: nothing yet). */
+  private announced: boolean | undefined;
 
   constructor(options: ModbusTcpClientOptions) {
     this.opts = {
@@ -174,6 +181,7 @@ export class ModbusTcpClient {
 
   private connect(): void {
     if (!this.running) return;
+    this.counters.connectAttempts++;
     const s = net.connect({ host: this.opts.host, port: this.opts.port });
     this.socket = s;
     s.setTimeout(this.opts.connectTimeoutMs, () => s.destroy(new Error('connect timeout')));
@@ -187,7 +195,7 @@ export class ModbusTcpClient {
       this.connected = true;
       this.counters.connects++;
       this.opts.log.info({ address: this.address }, 'Modbus TCP connected');
-      this.opts.onConnection?.(true, 'connected');
+      this.announce(true, 'connected');
       this.pump();
     });
     s.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -199,6 +207,7 @@ export class ModbusTcpClient {
       if (this.rest.length > 0) {
         // the peer closed in the middle of a frame: those bytes can never be completed
         this.counters.droppedBytes += this.rest.length;
+        this.opts.onDiscard?.('partial-frame', this.rest.length);
         this.rest = Buffer.alloc(0);
       }
       const reason = lastError?.message ?? 'closed by peer';
@@ -206,13 +215,20 @@ export class ModbusTcpClient {
       if (wasUp) {
         this.counters.disconnects++;
         this.opts.log.warn({ address: this.address, reason }, 'Modbus TCP connection lost');
-        this.opts.onConnection?.(false, reason);
       } else
         this.opts.log.debug({ address: this.address, reason, retryInMs: this.backoffMs }, 'Modbus TCP connect failed');
+      this.announce(false, wasUp ? reason : `cannot connect: ${reason}`);
       if (!this.running) return;
       this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, this.opts.reconnectMaxMs);
     });
+  }
+
+  private announce(up: boolean, reason: string): void {
+    if (this.announced === up) return;
+    this.announced = up;
+    if (!up && this.running === false) return;
+    this.opts.onConnection?.(up, reason);
   }
 
   private failAll(err: Error): void {
@@ -233,6 +249,7 @@ export class ModbusTcpClient {
     if (desynced) {
       // no byte after a broken header can be trusted to start a frame: start over on a new connection
       this.counters.droppedBytes += discarded;
+      this.opts.onDiscard?.('desync', discarded);
       this.opts.log.warn(
         { address: this.address, bytes: discarded },
         'Modbus TCP stream lost its framing; reconnecting',
@@ -246,6 +263,7 @@ export class ModbusTcpClient {
     const p = this.inFlight.get(tid);
     if (!p) {
       this.counters.unknownTransaction++;
+      this.opts.onDiscard?.('unknown-transaction', frame.length);
       this.opts.log.debug(
         { address: this.address, tid },
         'Response to no request in flight (late or unknown); discarded',

@@ -58,6 +58,7 @@ describe('ModbusTcpClient, bad answers', () => {
   let responder: ResponderProcess;
   let client: ModbusTcpClient;
   const transitions: string[] = [];
+  const discards: string[] = [];
   beforeAll(async () => {
     responder = await startModbusTcpResponder();
     client = new ModbusTcpClient({
@@ -68,6 +69,7 @@ describe('ModbusTcpClient, bad answers', () => {
       reconnectMinMs: 100,
       log: silentLogger(),
       onConnection: (up, reason) => transitions.push(`${up ? 'up' : 'down'}: ${reason}`),
+      onDiscard: (reason, bytes) => discards.push(`${reason} ${bytes}`),
     });
     await connected(client);
   });
@@ -107,6 +109,7 @@ describe('ModbusTcpClient, bad answers', () => {
   it('an answer with an unknown transaction id is discarded; the real one is taken', async () => {
     expect(await client.read(3, 0xff05, 1)).toEqual([0xff05]);
     expect(client.counters.unknownTransaction).toBe(2);
+    expect(discards).toEqual(['unknown-transaction 11', 'unknown-transaction 11']);
   });
 
   it('a peer that closes mid-frame fails the request, drops the partial frame, and the client reconnects', async () => {
@@ -114,6 +117,7 @@ describe('ModbusTcpClient, bad answers', () => {
     expect(err).toBeInstanceOf(ModbusRequestError);
     expect(err).toMatchObject({ reason: 'connection-lost' });
     expect(client.counters.droppedBytes).toBe(9);
+    expect(discards.at(-1)).toBe('partial-frame 9');
     await eventually(async () => (client.isConnected ? true : undefined), 10_000, 'reconnect');
     expect(await client.read(4, 100, 2)).toEqual([100, 101]);
     expect(client.counters).toMatchObject({ connects: 2, disconnects: 1 });
@@ -125,5 +129,30 @@ describe('ModbusTcpClient, bad answers', () => {
     await eventually(async () => (client.isConnected ? undefined : true), 10_000, 'disconnect');
     const err = await rejection(client.read(3, 0, 1));
     expect(err).toMatchObject({ reason: 'not-connected' });
+  });
+});
+
+describe('ModbusTcpClient, nobody listening', () => {
+  it('says offline once, and keeps retrying with backoff', async () => {
+    const responder = await startModbusTcpResponder();
+    const port = responder.ports[0] as number;
+    await responder.stop(); // the port is free now: connections are refused
+    const transitions: string[] = [];
+    const client = new ModbusTcpClient({
+      host: '127.0.0.1',
+      port,
+      unit: 1,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 200,
+      log: silentLogger(),
+      onConnection: (up, reason) => transitions.push(`${up ? 'up' : 'down'}: ${reason}`),
+    });
+    client.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    await client.stop();
+    expect(transitions).toHaveLength(1);
+    expect(transitions[0]).toMatch(/^down: cannot connect: .*ECONNREFUSED/);
+    expect(client.counters.connects).toBe(0);
+    expect(client.counters.connectAttempts).toBeGreaterThanOrEqual(2);
   });
 });
