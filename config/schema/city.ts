@@ -121,6 +121,10 @@ export const cityConfigSchema = z
       .describe(
         'Path of the case catalogue (relative to this file). Default: the shipped config/examples/catalogue.yaml.',
       ),
+    rules: z
+      .string()
+      .optional()
+      .describe('Path of the case rules (relative to this file). Default: the shipped config/examples/rules.yaml.'),
   })
   .strict()
   .superRefine((city, ctx) => {

@@ -16,6 +16,8 @@ import {
   type TimeLimit,
   type Urgency,
 } from '../../../config/schema/catalogue.js';
+import { type RulesConfig, rulesConfigSchema } from '../../../config/schema/rules.js';
+import { ConfigError, type ConfigIssue } from '../../../drivers/sdk/errors.js';
 import { UnknownCategoryError } from './errors.js';
 
 export interface StageLimits {
@@ -69,4 +71,24 @@ export function createCatalogue(config: CatalogueConfig, workDayMs: number): Cat
     },
     categories: () => [...byKey.keys()] as CategoryKey[],
   };
+}
+
+/** The rules shipped with citygrid, used when the city config names none. */
+export const DEFAULT_RULES_FILE = path.resolve(path.dirname(DEFAULT_CATALOGUE_FILE), 'rules.yaml');
+
+/**
+ * Loads the rules a city config names (or the shipped ones) and checks each rule's category
+ * against the catalogue, reporting unknown ones with the file and path like any config mistake.
+ */
+export function loadRules(cityFile: string, rules: string | undefined, catalogue: Catalogue): RulesConfig {
+  const file = rules ? path.resolve(path.dirname(path.resolve(cityFile)), rules) : DEFAULT_RULES_FILE;
+  const config = loadConfigFile(file, rulesConfigSchema);
+  const issues: ConfigIssue[] = [];
+  config.rules.forEach((r, i) => {
+    if (!catalogue.has(r.category)) {
+      issues.push({ file, path: `rules[${i}].category`, message: `category "${r.category}" is not in the catalogue` });
+    }
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
 }
