@@ -19,7 +19,6 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
 import { describeError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
-import { mediaPayload } from '../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import {
   ackMessageSchema,
@@ -30,6 +29,7 @@ import {
   topics,
 } from '../../drivers/sdk/wire.js';
 import type { Outbox, OutboxMessage } from './outbox.js';
+import { uplinkPayload } from './uplink-payload.js';
 
 /** How often recorded outbox losses are turned into `outbox.loss` events while connected. */
 const LOSS_REPORT_EVERY_MS = 1000;
@@ -351,28 +351,15 @@ export class Uplink {
       this.resent.inc({ channel: message.channel });
     }
     this.inFlight.set(message.id, { message, sentAt: now });
-    const onPublished = (err?: Error) => {
+    const payload = uplinkPayload(message, body, {
+      gateway: address.gateway,
+      firstUnacked: outbox.firstUnacked(message.bootId),
+      sentAt: first ?? now,
+    });
+    client.publish(topics[message.channel](address), payload, { qos: 1 }, (err) => {
       // Only the hub's ack settles a message; a failed publish is resent after resendAfter or on reconnect.
       if (err) this.opts.log.debug({ seq: message.seq, err: describeError(err) }, 'Publish not confirmed');
-    };
-    if (message.channel === 'media') {
-      const uplink = {
-        v: 1 as const,
-        gateway: address.gateway,
-        bootId: message.bootId,
-        seq: message.seq,
-        firstUnacked: outbox.firstUnacked(message.bootId),
-        sentAt: first ?? now,
-      };
-      client.publish(topics.media(address), mediaPayload(uplink, body as Buffer), { qos: 1 }, onPublished);
-      return true;
-    }
-    // Composed as text: the body is stored JSON, and parsing it again only to re-serialise costs a replay.
-    const envelope =
-      `{"v":1,"gateway":${JSON.stringify(address.gateway)},"bootId":${JSON.stringify(message.bootId)}` +
-      `,"seq":${message.seq},"firstUnacked":${outbox.firstUnacked(message.bootId)},"sentAt":${first ?? now}` +
-      `,"${message.channel === 'event' ? 'events' : 'readings'}":${body}}`;
-    client.publish(topics[message.channel](address), envelope, { qos: 1 }, onPublished);
+    });
     return true;
   }
 
