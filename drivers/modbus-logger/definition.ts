@@ -68,7 +68,12 @@ function createModbusLogger(ctx: PolledDriverContext<ModbusLoggerOptions>): Poll
   let stepStartedAt = 0;
 
   const choose = (now: number): Step => {
-    if (!answered && current) return current; // a retry, or the poll after a failed one: the same read
+    if (!answered && current) {
+      // a retry, or the poll after a failed one: the same read, unless the sample it belongs to is
+      // older than an interval (blocks read before the failure would be stale): start it again
+      if (current.kind === 'block' && next > 0 && now - sampleStartedAt > session.intervalMs) next = 0;
+      else return current;
+    }
     if (next > 0) return blocks[next] as Step; // finish the sample first
     if (wave && now >= waveDueAt && waveDueAt <= sampleDueAt) return wave;
     if (now >= sampleDueAt || !wave) return blocks[0] as Step;
