@@ -4,7 +4,8 @@
  * addresses, types, word orders and scales cannot drift apart. The registers of the reference
  * profile that the map does not read (status words, the bridge's own RMS channel, the tunnel's
  * portal luminance, configuration) are served too, as ../shared/domain/2-modbus.md §2.5 lays
- * them out. Encoding is the simulator's own (register-encoding.ts).
+ * them out. Any other map whose fields the kind's model produces (an inline map of a model
+ * citygrid does not ship) can be served too. Encoding is the simulator's own (register-encoding.ts).
  */
 import type { RegisterMapInput } from '../../drivers/modbus/register-map.js';
 import { brgDl1, rws1, tunEnv1, upsWl1 } from '../../drivers/modbus-logger/models/index.js';
@@ -43,6 +44,11 @@ export interface SimLoggerOptions {
   clock: SimClock;
   /** The line's baud rate, for the baud-code register. Default 9600. */
   baudRate?: number;
+  /**
+   * Another register map to serve the signals by (an inline map of a model citygrid does not
+   * ship). Default: the shipped model of the kind. Its fields must be ones the kind's model produces.
+   */
+  map?: RegisterMapInput;
 }
 
 export class SimLogger implements ModbusSlave {
@@ -53,8 +59,12 @@ export class SimLogger implements ModbusSlave {
   readonly signals: StructureSignals;
   private readonly scene: Scene;
   private readonly clock: SimClock;
-  private readonly inputAddresses = new Set<number>();
+  /** Registers whose values come from the signals, per table (a map may read either). */
+  private readonly measured: Record<RegisterTable, Set<number>> = { input: new Set(), holding: new Set() };
+  /** Writable configuration (holding) registers. */
   private readonly holding = new Map<number, number>();
+  /** The reference profile's registers beyond the map, only with the shipped map. */
+  private readonly extras: boolean;
   private readonly overrides = new Map<string, number>();
   private readonly faults = new Map<string, number>();
 
@@ -62,20 +72,21 @@ export class SimLogger implements ModbusSlave {
     this.id = opts.id;
     this.kind = opts.kind;
     this.unit = opts.unit;
-    this.map = MODEL_OF[opts.kind];
+    this.map = opts.map ?? MODEL_OF[opts.kind];
+    this.extras = this.map === MODEL_OF[opts.kind];
     this.signals = opts.signals;
     this.scene = opts.scene;
     this.clock = opts.clock;
-    const has = (start: number, count: number) => {
-      for (let a = start; a < start + count; a++) this.inputAddresses.add(a);
+    const has = (start: number, count: number, fn: 3 | 4 = 4) => {
+      for (let a = start; a < start + count; a++) this.measured[fn === 4 ? 'input' : 'holding'].add(a);
     };
-    for (const b of this.map.blocks) if (b.function === 4) has(b.start, b.count);
+    for (const b of this.map.blocks) has(b.start, b.count, b.function);
     const w = this.map.waveform;
     if (w) {
-      has(w.counterAddress, 2);
-      has(w.address, w.count);
+      has(w.counterAddress, 2, w.function);
+      has(w.address, w.count, w.function);
     }
-    if (opts.kind === 'bridge') {
+    if (this.extras && opts.kind === 'bridge') {
       has(0x0000, 4); // status, channel count, timestamp
       has(0x0040, 8); // channel quality
       has(0x0050, 16); // window peaks
@@ -84,8 +95,13 @@ export class SimLogger implements ModbusSlave {
     this.holding.set(CONFIG_BASE, opts.unit);
     this.holding.set(CONFIG_BASE + 1, baudCode < 0 ? 2 : baudCode);
     this.holding.set(CONFIG_BASE + 2, 10); // sampling interval, s
-    if (opts.kind === 'bridge') for (let a = 0x1010; a < 0x1020; a++) this.holding.set(a, 0); // zero offsets
-    if (opts.kind === 'tunnel') {
+    if (this.extras && opts.kind === 'bridge') for (let a = 0x1010; a < 0x1020; a++) this.holding.set(a, 0); // zero offsets
+    // a point the map reads but the model does not produce is drift between the two: fail loudly
+    const produced = this.signals.values(this.scene.env) as unknown as Record<string, unknown>;
+    const missing = this.map.points.filter((p) => typeof produced[p.field] !== 'number').map((p) => p.field);
+    if (missing.length > 0)
+      throw new Error(`${this.map.model} reads ${missing.join(', ')}, which the ${opts.kind} model does not produce`);
+    if (this.extras && opts.kind === 'tunnel') {
       // alarm set-points: CO ppm, VI 1e-4 m⁻¹, level mm
       this.holding.set(0x0100, 150);
       this.holding.set(0x0101, 120);
@@ -121,8 +137,9 @@ export class SimLogger implements ModbusSlave {
     this.faults.set(field, code);
   }
 
-  /** The whole input register image now. */
-  inputRegisters(): Map<number, number> {
+  /** The measured registers of one table now (input: 04, holding: 03). */
+  image(table: RegisterTable): Map<number, number> {
+    const fn = table === 'input' ? 4 : 3;
     const values = this.values();
     const regs = new Map<number, number>();
     const put = (address: number, words: readonly number[]) => {
@@ -130,27 +147,51 @@ export class SimLogger implements ModbusSlave {
         regs.set(address + i, w & 0xffff);
       });
     };
-    for (const a of this.inputAddresses) regs.set(a, 0);
+    for (const a of this.measured[table]) regs.set(a, 0);
     for (const p of this.map.points) {
+      if (p.function !== fn) continue;
       put(p.address, encodeValue(specOf(p), values[p.field] as number));
       if (p.qualityRegister !== undefined) put(p.qualityRegister, [this.faults.get(p.field) ?? 0]);
     }
-    this.putExtras(put, values);
+    this.putExtras(fn, put, values);
     return regs;
   }
 
-  private putExtras(put: (address: number, words: readonly number[]) => void, v: Record<string, number>): void {
+  /** The waveform buffer (function `fn` only), and with the shipped map the profile's other registers. */
+  private putExtras(
+    fn: 3 | 4,
+    put: (address: number, words: readonly number[]) => void,
+    v: Record<string, number>,
+  ): void {
     const ms = this.scene.now;
     const env = this.scene.env;
     if (this.kind === 'bridge') {
       const bridge = this.signals as BridgeSignals;
+      const w = this.map.waveform?.function === fn ? this.map.waveform : undefined;
+      if (w) {
+        const realS = this.clock.elapsedRealMs() / 1000;
+        const taken = Math.floor(realS * w.rateHz);
+        put(w.counterAddress, encodeValue({ type: 'u32', order: 'ABCD' }, taken));
+        const samples: number[] = [];
+        for (let i = taken - w.count; i < taken; i++) {
+          // the logger samples in real time, whatever the sim speed, so a reader sees no gaps
+          const t = i / w.rateHz;
+          const g = bridge.accelerationG(env, this.scene.startMs + t * 1000 * this.clock.speedup, t);
+          samples.push(...encodeValue({ type: w.type, scale: w.scale, offset: w.offset ?? 0 }, g));
+        }
+        put(w.address, samples);
+      }
+    }
+    if (!this.extras || fn !== 4) return;
+    if (this.kind === 'bridge') {
+      const bridge = this.signals as BridgeSignals;
       const w = this.map.waveform;
-      const rateHz = w?.rateHz ?? 100;
-      const speedup = this.clock.speedup;
-      // the logger samples in real time, whatever the sim speed, so a reader sees no gaps
-      const realS = this.clock.elapsedRealMs() / 1000;
-      const simAt = (t: number) => this.scene.startMs + t * 1000 * speedup;
-      const window = bridge.accelerationWindow(env, ms, { windowS: w?.windowS ?? 10, rateHz, t: realS, speedup });
+      const window = bridge.accelerationWindow(env, ms, {
+        windowS: w?.windowS ?? 10,
+        rateHz: w?.rateHz ?? 100,
+        t: this.clock.elapsedRealMs() / 1000,
+        speedup: this.clock.speedup,
+      });
       const anyFault = [...this.faults.values()].some((c) => c !== 0);
       put(0x0000, [0b1 | (anyFault ? 0b10 : 0)]); // sampling running, channel fault
       put(0x0001, [8]);
@@ -163,17 +204,6 @@ export class SimLogger implements ModbusSlave {
         put(0x0050 + 2 * channel, encodeValue({ ...specOf(p), type: 'f32' }, v[p.field] as number));
       }
       put(0x005a, encodeValue({ type: 'f32', order: 'ABCD' }, window.peak));
-      if (w) {
-        const taken = Math.floor(realS * w.rateHz);
-        put(w.counterAddress, encodeValue({ type: 'u32', order: 'ABCD' }, taken));
-        const samples: number[] = [];
-        for (let i = taken - w.count; i < taken; i++) {
-          const t = i / w.rateHz;
-          const g = bridge.accelerationG(env, simAt(t), t);
-          samples.push(...encodeValue({ type: w.type, scale: w.scale, offset: w.offset ?? 0 }, g));
-        }
-        put(w.address, samples);
-      }
     } else if (this.kind === 'tunnel') {
       const v = this.signals.values(env) as { wind_ms: number; portalLuminance: number };
       put(0x0003, [v.wind_ms < 0 ? 1 : 0]); // direction flag, redundant with the sign
@@ -182,20 +212,23 @@ export class SimLogger implements ModbusSlave {
   }
 
   read(table: RegisterTable, start: number, quantity: number): number[] | undefined {
-    if (table === 'holding') {
-      const out: number[] = [];
-      for (let a = start; a < start + quantity; a++) {
-        const r = this.holding.get(a);
-        if (r === undefined) return undefined;
-        out.push(r);
+    const measured = this.measured[table];
+    let image: Map<number, number> | undefined;
+    const out: number[] = [];
+    for (let a = start; a < start + quantity; a++) {
+      if (measured.has(a)) {
+        image ??= this.image(table);
+        out.push(image.get(a) ?? 0);
+        continue;
       }
-      return out;
+      const r = table === 'holding' ? this.holding.get(a) : undefined;
+      if (r === undefined) return undefined;
+      out.push(r);
     }
-    for (let a = start; a < start + quantity; a++) if (!this.inputAddresses.has(a)) return undefined;
-    const image = this.inputRegisters();
-    return Array.from({ length: quantity }, (_, i) => image.get(start + i) ?? 0);
+    return out;
   }
 
+  /** Configuration registers only: the measured ones (even in the holding table) are read-only. */
   write(start: number, values: readonly number[]): number | undefined {
     for (let i = 0; i < values.length; i++) if (!this.holding.has(start + i)) return EXCEPTION.illegalDataAddress;
     const interval = start <= CONFIG_BASE + 2 && start + values.length > CONFIG_BASE + 2;

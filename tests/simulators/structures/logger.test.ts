@@ -4,7 +4,7 @@
  * serves, for every shipped model; overrides and channel faults reach it as bad readings.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeRegisters, registerMapSchema } from '../../../drivers/modbus/register-map.js';
+import { decodeRegisters, type RegisterMapInput, registerMapSchema } from '../../../drivers/modbus/register-map.js';
 import { SimLogger } from '../../../simulators/structures/logger.js';
 import type { BridgeSignals } from '../../../simulators/structures/signals/bridge.js';
 import { Scene, STRUCTURE_KINDS, type StructureKind } from '../../../simulators/structures/signals/scene.js';
@@ -88,6 +88,50 @@ describe('simulated loggers', () => {
     const second = read();
     expect(second.counter - first.counter).toBe(50);
     expect(second.samples.slice(0, 50)).toEqual(first.samples.slice(50));
+  });
+
+  it('serves an inline map of a model citygrid does not ship (holding registers, CDAB), read-only', () => {
+    // the modbus-tcp-logger sample's ACME-WL-7 gauge
+    const acme: RegisterMapInput = {
+      model: 'ACME-WL-7',
+      title: 'ACME underpass level gauge',
+      kind: 'flood',
+      blocks: [{ function: 3, start: 100, count: 4 }],
+      points: [
+        { field: 'water_level_cm', function: 3, address: 100, type: 'f32', order: 'CDAB', range: { min: 0, max: 300 } },
+        { field: 'rain_intensity_mmh', function: 3, address: 102, type: 'u16', scale: 0.1 },
+      ],
+    };
+    const scene = new Scene({ startMs: START, seed: 2 });
+    const signals = scene.add('underpass', 1);
+    const clock = { now: () => START + 7_200_000, speedup: 1, elapsedRealMs: () => 7_200_000 };
+    scene.env.setRain(25);
+    const logger = new SimLogger({ id: 'UP-1', kind: 'underpass', unit: 1, signals, scene, clock, map: acme });
+    const map = registerMapSchema.parse(acme);
+    const decoded = decodeRegisters(map, [logger.read('holding', 100, 4) as number[]]);
+    expect(decoded.bad).toEqual([]);
+    expect(decoded.fields.water_level_cm).toBeCloseTo(logger.values().water_level_cm as number, 4);
+    expect(decoded.fields.water_level_cm).toBeGreaterThan(0);
+    expect(decoded.fields.rain_intensity_mmh).toBeCloseTo(25, 5);
+    expect(logger.read('input', 100, 1)).toBeUndefined();
+    expect(logger.write(100, [0])).toBe(0x02);
+    expect(logger.read('input', 0x0000, 1)).toBeUndefined(); // the UPS-WL-1 layout is not served with another map
+  });
+
+  it('refuses a map that reads a field its structure model does not produce', () => {
+    const scene = new Scene({ startMs: START, seed: 2 });
+    const clock = { now: () => START, speedup: 1, elapsedRealMs: () => 0 };
+    const map: RegisterMapInput = {
+      model: 'X',
+      title: 'x',
+      kind: 'flood',
+      blocks: [{ function: 4, start: 0, count: 1 }],
+      points: [{ field: 'co_ppm', function: 4, address: 0, type: 'u16' }],
+    };
+    expect(
+      () =>
+        new SimLogger({ id: 'u', kind: 'underpass', unit: 1, signals: scene.add('underpass', 1), scene, clock, map }),
+    ).toThrow(/X reads co_ppm, which the underpass model does not produce/);
   });
 
   it('refuses registers the logger does not have, and keeps its configuration in holding registers', () => {
