@@ -12,8 +12,8 @@
  * enough to keep the hub busy, few enough that a live reading or an alarm never queues behind
  * an outage's worth of backlog at the broker or the hub; the rest of the window is live data's.
  * Evidence (media-wire.ts frames, one item per message) has a lane of its own with at most
- * MEDIA_IN_FLIGHT items on the wire: a clip of a few MB is never more than one item ahead of
- * live readings in the socket.
+ * MEDIA_IN_FLIGHT items on the wire: live readings never queue behind more than two items in
+ * the socket, and the link does not idle while the hub's ack of the previous one comes back.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
@@ -33,8 +33,8 @@ import { uplinkPayload } from './uplink-payload.js';
 
 /** How often recorded outbox losses are turned into `outbox.loss` events while connected. */
 const LOSS_REPORT_EVERY_MS = 1000;
-/** Evidence messages on the wire at most. */
-const MEDIA_IN_FLIGHT = 1;
+/** Evidence messages on the wire at most (1 measured 12.5 items/s of 100 kB, 2 measured 17.7/s). */
+const MEDIA_IN_FLIGHT = 2;
 
 export interface UplinkOptions {
   url: string;
