@@ -89,7 +89,13 @@ export interface CaseRecord {
   extension?: { ms: number; requestedAt: number; by: string };
   /** The state a suspended case returns to. */
   suspendedFrom?: CaseState;
-  /** Marked for verification by correlation (readings back to normal for the hold time). */
+  /** Time of the last signal or report that raised or joined the case. */
+  lastSignalAt?: number;
+  /** Case policy of the rule that opened the case (sensor and video cases). */
+  policy?: { rule: string; hold: number; autoClose: boolean };
+  /** Since when the rule's readings have been back to normal (cleared by a new raise). */
   normalSince?: number;
+  /** When they had been normal for the hold time: the independent observation for 核查. */
+  normalConfirmedAt?: number;
   history: HistoryEntry[];
 }

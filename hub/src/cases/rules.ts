@@ -31,6 +31,8 @@ export interface CameraObservation {
 
 export interface Signal {
   rule: string;
+  /** video for camera rules, sensor for the others. */
+  source: 'sensor' | 'video';
   category: CategoryKey;
   kind: ev.SignalKind;
   at: number;
@@ -97,6 +99,7 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
   const toSignals = (rule: RuleConfig, place: Place, verdicts: ev.Verdict[]): Signal[] =>
     verdicts.map((v) => ({
       rule: rule.id,
+      source: rule.type === 'camera' ? 'video' : 'sensor',
       category: rule.category as CategoryKey,
       ...v,
       ...(v.urgency === undefined && rule.urgency !== undefined ? { urgency: rule.urgency } : {}),

@@ -44,6 +44,7 @@ export const ACTIONS = [
   'evaluate',
   'escalate',
   'mark_overdue',
+  'mark_normal',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -93,6 +94,7 @@ const GUARDS: Record<Action, { from: readonly CaseState[] | typeof OPEN; roles: 
   evaluate: { from: ['closed'], roles: SUPERVISOR, to: 'evaluated' },
   escalate: { from: OPEN, roles: SUPERVISOR },
   mark_overdue: { from: OPEN, roles: ['system'] },
+  mark_normal: { from: OPEN, roles: ['system'] },
 };
 
 /** The stage whose clock runs in a state (a suspended case: the stage it was in, paused). */
@@ -285,6 +287,11 @@ export function transition(c: CaseRecord, cmd: Command, ctx: WorkflowContext): C
       data = { stage, dueAt: d?.dueAt };
       break;
     }
+    case 'mark_normal':
+      if (c.normalSince === undefined) refuse('the readings are not back to normal');
+      next.normalConfirmedAt = at;
+      data = { normalSince: c.normalSince };
+      break;
     default:
       break;
   }
