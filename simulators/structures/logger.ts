@@ -137,8 +137,11 @@ export class SimLogger implements ModbusSlave {
     this.faults.set(field, code);
   }
 
-  /** The measured registers of one table now (input: 04, holding: 03). */
-  image(table: RegisterTable): Map<number, number> {
+  /**
+   * The measured registers of one table now (input: 04, holding: 03). The costly ones (the
+   * acceleration buffer and window) only when `range` (a read) touches them.
+   */
+  image(table: RegisterTable, range?: { start: number; quantity: number }): Map<number, number> {
     const fn = table === 'input' ? 4 : 3;
     const values = this.values();
     const regs = new Map<number, number>();
@@ -153,7 +156,9 @@ export class SimLogger implements ModbusSlave {
       put(p.address, encodeValue(specOf(p), values[p.field] as number));
       if (p.qualityRegister !== undefined) put(p.qualityRegister, [this.faults.get(p.field) ?? 0]);
     }
-    this.putExtras(fn, put, values);
+    const wanted = (address: number, count: number) =>
+      !range || (address < range.start + range.quantity && range.start < address + count);
+    this.putExtras(fn, put, values, wanted);
     return regs;
   }
 
@@ -162,13 +167,14 @@ export class SimLogger implements ModbusSlave {
     fn: 3 | 4,
     put: (address: number, words: readonly number[]) => void,
     v: Record<string, number>,
+    wanted: (address: number, count: number) => boolean,
   ): void {
     const ms = this.scene.now;
     const env = this.scene.env;
     if (this.kind === 'bridge') {
       const bridge = this.signals as BridgeSignals;
       const w = this.map.waveform?.function === fn ? this.map.waveform : undefined;
-      if (w) {
+      if (w && (wanted(w.counterAddress, 2) || wanted(w.address, w.count))) {
         const realS = this.clock.elapsedRealMs() / 1000;
         const taken = Math.floor(realS * w.rateHz);
         put(w.counterAddress, encodeValue({ type: 'u32', order: 'ABCD' }, taken));
@@ -186,12 +192,15 @@ export class SimLogger implements ModbusSlave {
     if (this.kind === 'bridge') {
       const bridge = this.signals as BridgeSignals;
       const w = this.map.waveform;
-      const window = bridge.accelerationWindow(env, ms, {
-        windowS: w?.windowS ?? 10,
-        rateHz: w?.rateHz ?? 100,
-        t: this.clock.elapsedRealMs() / 1000,
-        speedup: this.clock.speedup,
-      });
+      const window =
+        wanted(0x001a, 2) || wanted(0x005a, 2)
+          ? bridge.accelerationWindow(env, ms, {
+              windowS: w?.windowS ?? 10,
+              rateHz: w?.rateHz ?? 100,
+              t: this.clock.elapsedRealMs() / 1000,
+              speedup: this.clock.speedup,
+            })
+          : { rms: 0, peak: 0 };
       const anyFault = [...this.faults.values()].some((c) => c !== 0);
       put(0x0000, [0b1 | (anyFault ? 0b10 : 0)]); // sampling running, channel fault
       put(0x0001, [8]);
@@ -217,7 +226,7 @@ export class SimLogger implements ModbusSlave {
     const out: number[] = [];
     for (let a = start; a < start + quantity; a++) {
       if (measured.has(a)) {
-        image ??= this.image(table);
+        image ??= this.image(table, { start, quantity });
         out.push(image.get(a) ?? 0);
         continue;
       }
