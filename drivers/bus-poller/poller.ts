@@ -392,6 +392,20 @@ export function createBusPoller(opts: BusPollerOptions): BusPoller {
     reopen();
   });
 
+  // a device may bring its next poll forward (its interval was shortened at run time)
+  for (const slot of slots)
+    slot.device.bindPollSoon?.(() => {
+      if (!running || inFlight?.slot === slot || retry?.slot === slot) return;
+      const now = clock.now();
+      if (slot.state.nextPollAt <= now) return;
+      slot.state.nextPollAt = now;
+      if (sendTimer !== undefined) {
+        timers.clearTimeout(sendTimer);
+        sendTimer = undefined;
+      }
+      schedule();
+    });
+
   return {
     async start() {
       if (running) return;

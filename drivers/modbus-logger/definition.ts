@@ -119,8 +119,10 @@ function createModbusLogger(ctx: PolledDriverContext<ModbusLoggerOptions>): Poll
     }
   };
 
+  let pollSoon: (() => void) | undefined;
   session.onIntervalChange = () => {
     sampleDueAt = Math.min(sampleDueAt, sampleStartedAt + session.intervalMs);
+    if (sampleDueAt <= clock.now()) pollSoon?.();
   };
 
   return {
@@ -144,6 +146,9 @@ function createModbusLogger(ctx: PolledDriverContext<ModbusLoggerOptions>): Poll
     match: (frame, sent) => (current ?? (blocks[0] as Step)).device.match(frame, sent),
     onAnswer: (value) => onAnswer(value as RtuResponse),
     command: (cmd) => session.command(cmd),
+    bindPollSoon: (fn) => {
+      pollSoon = fn;
+    },
   };
 }
 

@@ -41,4 +41,9 @@ export interface BusDevice<Value = unknown> {
   readonly pollIntervalMs?: number;
   /** Overrides the poller's response timeout for this device, ms. */
   readonly responseTimeoutMs?: number;
+  /**
+   * Called once by the poller with a function that brings this device's next poll forward to now
+   * (a hub command shortened its interval: the poller would otherwise wait out the old one).
+   */
+  bindPollSoon?(pollSoon: () => void): void;
 }

@@ -41,11 +41,12 @@ function answer(request: Buffer) {
   return [{ bytes: encodeResponse({ kind: 'read', unit: 3, function: 4, registers }), delayMs: 30 }];
 }
 
-function setup() {
+function setup(opts: { interval?: string; waveform?: boolean } = {}) {
   const bus = createScriptedBus(answer);
   const options = modbusLogger.optionsSchema.parse({
     unit: 3,
-    interval: '1s',
+    interval: opts.interval ?? '1s',
+    waveform: opts.waveform ?? true,
     map: { ...brgDl1, waveform: { ...brgDl1.waveform, windowS: 1 } },
   });
   const base = recordingContext({ options, transport: createMemoryTransport() });
@@ -117,5 +118,20 @@ describe('modbus-logger on the bus poller', () => {
     const all = ctx.readings.filter((r) => 'strain_ue' in r.fields).length;
     expect(fast).toBeGreaterThanOrEqual(8); // 2 before, then about 4 per second
     expect(all - fast).toBeLessThanOrEqual(3);
+  });
+
+  it('without a sample buffer, a shorter interval brings the next poll forward at once', async () => {
+    const { poller, ctx, device } = setup({ interval: '10m', waveform: false });
+    await poller.start();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(ctx.readings).toHaveLength(1); // the first sample; the next is 10 minutes away
+    await device.command?.({ name: 'sample-interval', args: { interval: '1s' } });
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(ctx.readings.length).toBeGreaterThanOrEqual(4); // one at once, then every second
+    await device.command?.({ name: 'sample-interval', args: { interval: 'default' } });
+    const n = ctx.readings.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    await poller.stop();
+    expect(ctx.readings.length - n).toBeLessThanOrEqual(1);
   });
 });
