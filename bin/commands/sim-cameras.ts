@@ -1,17 +1,20 @@
 /**
- * `citygrid sim cameras ...`: simulated ONVIF cameras on 127.0.0.1 until SIGINT/SIGTERM.
- * Registered in sim.ts. Prints each camera's URLs, then a line "ready".
+ * `citygrid sim cameras ...` (or `sim camera`, as issue 5 names it): simulated ONVIF cameras on
+ * 127.0.0.1 until SIGINT/SIGTERM. Registered in sim.ts. Prints each camera's URLs, then a line "ready".
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CameraFleetOptions, SnapshotMode } from '../../simulators/camera/index.js';
 
-export const CAMERAS_USAGE = `usage: citygrid sim cameras [--count N] [--port P] [--user U] [--password P]
+export const CAMERAS_USAGE = `usage: citygrid sim cameras [--count N] [--port P] [--user U] [--password P] [--scene TEXT ...]
                  [--no-snapshot-uri | --snapshot jpeg|html|truncated] [--rtsp] [--discovery] [--move-ms MS]
+       (citygrid sim camera is the same command)
   --count           number of cameras, default 1 (CAM-01, CAM-02, ...)
   --port            first camera's port on 127.0.0.1 (the others follow); default: free ports
   --user            ONVIF user, default "admin"
   --password        its password; default: generated at start and printed
+  --scene           what a camera watches, drawn on its snapshots (Latin text; DejaVu has no CJK);
+                    give it once per camera, in order (e.g. --scene "BR-XH-001 bridge deck")
   --no-snapshot-uri cameras have no snapshot URI (GetSnapshotUri faults): clients must grab RTSP frames
   --snapshot        what the snapshot URL serves: jpeg (default), html (a login page), truncated (half a JPEG)
   --rtsp            serve a live H.264 test pattern per camera from gst-rtsp-server (python3-gi)
@@ -28,6 +31,7 @@ function parse(args: string[]): CameraFleetOptions | 'help' {
       port: { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
+      scene: { type: 'string', multiple: true },
       'no-snapshot-uri': { type: 'boolean' },
       snapshot: { type: 'string' },
       rtsp: { type: 'boolean' },
@@ -49,10 +53,14 @@ function parse(args: string[]): CameraFleetOptions | 'help' {
     throw new Error('--snapshot must be jpeg, html or truncated');
   const snapshot = (values['no-snapshot-uri'] ? 'none' : values.snapshot) as SnapshotMode | undefined;
   const moveMs = int('move-ms', values['move-ms'], 0, 60_000);
+  const count = int('count', values.count, 1, 64) ?? 1;
+  const scenes = values.scene ?? [];
+  if (scenes.length > count) throw new Error(`${scenes.length} --scene for ${count} camera(s)`);
   return {
-    count: int('count', values.count, 1, 64) ?? 1,
+    count,
     port: int('port', values.port, 1, 65_535) ?? 0,
     username: values.user ?? 'admin',
+    ...(scenes.length > 0 ? { scenes } : {}),
     password: values.password ?? randomBytes(6).toString('base64url'),
     ...(snapshot ? { snapshot } : {}),
     rtsp: values.rtsp ?? false,

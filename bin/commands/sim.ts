@@ -119,6 +119,11 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'ONVIF cameras: SOAP device/media/PTZ/events, Digest snapshots, RTSP, WS-Discovery',
     run: async (args) => (await import('./sim-cameras.js')).runCameras(args),
   },
+  // issue 5 names it `citygrid sim camera`; the plural is the name the other simulators follow
+  camera: {
+    summary: 'the same as cameras',
+    run: async (args) => (await import('./sim-cameras.js')).runCameras(args),
+  },
   structures: {
     summary: 'bridge, tunnel, underpass and road-weather loggers: Modbus TCP servers (and RTU slaves on a tty)',
     run: async (args) => (await import('./sim-structures.js')).runStructures(args),

@@ -32,6 +32,8 @@ export const SNAPSHOT_MODES: readonly SnapshotMode[] = ['jpeg', 'html', 'truncat
 
 export interface SimCameraOptions {
   name: string;
+  /** What the camera watches, drawn on its snapshots (e.g. "BR-XH-001 bridge"). Default: none. */
+  scene?: string;
   username: string;
   password: string;
   /** Port on 127.0.0.1; 0 picks a free one. */
@@ -69,7 +71,12 @@ export class SimulatedCamera {
   private readonly tokens: UsernameTokenVerifier;
   private readonly digest: HttpDigestServer;
   private readonly presets: readonly Preset[];
-  private readonly state = { motion: false, tamper: false, frames: 0 };
+  private readonly state: {
+    motion: boolean;
+    tamper: boolean;
+    frames: number;
+    crossing?: { objectId: string; at: number };
+  } = { motion: false, tamper: false, frames: 0 };
   private server: http.Server;
   private listeningPort = 0;
   private down = false;
@@ -119,6 +126,7 @@ export class SimulatedCamera {
     const v = String(value);
     if (kind === 'motion') this.state.motion = v === 'true';
     if (kind === 'tamper') this.state.tamper = v === 'true';
+    if (kind === 'analytics') this.state.crossing = { objectId: v, at: this.clock.now() };
     this.pullPoints.publish(notificationMessage(kind, v, this.clock.now()));
   }
 
@@ -130,6 +138,7 @@ export class SimulatedCamera {
     this.pullPoints.clear();
     this.state.motion = false;
     this.state.tamper = false;
+    this.state.crossing = undefined;
     const old = this.server;
     old.closeAllConnections();
     return new Promise((resolve) => {
@@ -250,6 +259,8 @@ export class SimulatedCamera {
     };
     const jpeg = await renderFrame({
       camera: this.opts.name,
+      ...(this.opts.scene ? { scene: this.opts.scene } : {}),
+      ...(this.state.crossing ? { crossing: this.state.crossing } : {}),
       counter: ++this.state.frames,
       preset: this.ptz.presetName,
       position: this.ptz.position(),

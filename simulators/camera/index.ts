@@ -20,6 +20,8 @@ export interface CameraFleetOptions {
   password: string;
   /** Camera names; default CAM-01, CAM-02, ... */
   names?: readonly string[];
+  /** What each camera watches, drawn on its snapshots (index i for camera i); default none. */
+  scenes?: readonly string[];
   snapshot?: SnapshotMode;
   /** Start a gst-rtsp-server and point each camera's stream URI at its own mount. */
   rtsp?: boolean;
@@ -50,8 +52,10 @@ export async function startCameraFleet(opts: CameraFleetOptions): Promise<Camera
   try {
     if (opts.rtsp) started.rtsp = await startRtspServer(mounts);
     for (const [i, name] of names.entries()) {
+      const scene = opts.scenes?.[i];
       const base: SimCameraOptions = {
         name,
+        ...(scene ? { scene } : {}),
         username: opts.username,
         password: opts.password,
         port: opts.port ? opts.port + i : 0,
