@@ -20,7 +20,7 @@ export const STRUCTURES_USAGE = `usage: citygrid sim structures [--bridges N] [-
   --rain              start with rain at this intensity, mm/h (default 0)
 Control (JSON over HTTP): GET /state; POST /rain {"mmh":40}; POST /air-temperature {"trendCPerHour":-2,"targetC":-5};
   POST /load-spike {"bridge":"bridge-1","factor":1,"durationS":20}; POST /override {"logger","field","value"};
-  POST /fault {"logger","field","code"}`;
+  POST /fault {"logger","field","code"}; POST /tcp-fault {"logger","mode":"silent|close-mid-frame|device-failure|none"}`;
 
 function count(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -8,10 +8,12 @@
  *   POST /load-spike      {"bridge": "bridge-1", "factor": 1, "durationS": 20}
  *   POST /override        {"logger": "underpass-1", "field": "water_level_cm", "value": 999}  (null: back to the signal)
  *   POST /fault           {"logger": "bridge-1", "field": "strain_ue", "code": 1}            (0 clears)
+ *   POST /tcp-fault       {"logger": "tunnel-1", "mode": "close-mid-frame"}   (silent, device-failure; none restores)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StructureSim } from './city.js';
+import type { TcpFault } from './tcp-server.js';
 
 export interface ControlServer {
   readonly url: string;
@@ -80,6 +82,13 @@ const ROUTES: Record<string, (sim: StructureSim, body: Record<string, unknown>) 
     const value = b.value === null ? undefined : num(b, 'value');
     sim.logger(str(b, 'logger') as string).setOverride(str(b, 'field') as string, value);
     return { ok: true };
+  },
+  '/tcp-fault': (sim, b) => {
+    const id = str(b, 'logger') as string;
+    const entry = sim.loggers.find((l) => l.logger.id === id);
+    if (!entry) throw new BadRequest(`no logger "${id}"`);
+    entry.tcp.fault = str(b, 'mode') as TcpFault;
+    return { logger: id, mode: entry.tcp.fault };
   },
   '/fault': (sim, b) => {
     sim.logger(str(b, 'logger') as string).setChannelFault(str(b, 'field') as string, num(b, 'code') as number);

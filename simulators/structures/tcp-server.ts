@@ -34,10 +34,20 @@ export interface ModbusTcpStats {
   framingErrors: number;
 }
 
+/**
+ * Misbehaviour for drills and bad-input tests: `silent` answers nothing (a hung device),
+ * `close-mid-frame` sends half of each answer and closes the connection, `device-failure` answers
+ * every request with exception 04.
+ */
+export const TCP_FAULTS = ['none', 'silent', 'close-mid-frame', 'device-failure'] as const;
+export type TcpFault = (typeof TCP_FAULTS)[number];
+
 export interface ModbusTcpServer {
   readonly host: string;
   readonly port: number;
   readonly stats: ModbusTcpStats;
+  /** Current misbehaviour; 'none' by default. */
+  fault: TcpFault;
   close(): Promise<void>;
 }
 
@@ -63,6 +73,7 @@ export function startModbusTcpServer(opts: ModbusTcpServerOptions): Promise<Modb
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
+  const state = { fault: 'none' as TcpFault };
 
   const server = net.createServer((socket) => {
     if (closing || sockets.size >= maxConnections) {
@@ -105,8 +116,14 @@ export function startModbusTcpServer(opts: ModbusTcpServerOptions): Promise<Modb
           () => {
             timers.delete(timer);
             inFlight--;
-            const pdu = answer();
-            reply(encodeMbap(f.transactionId, f.unitId, pdu), ((pdu[0] as number) & 0x80) !== 0);
+            if (state.fault === 'silent') return;
+            const pdu = state.fault === 'device-failure' ? exceptionPdu(fc, EXCEPTION.slaveDeviceFailure) : answer();
+            const frame = encodeMbap(f.transactionId, f.unitId, pdu);
+            if (state.fault === 'close-mid-frame') {
+              if (!socket.destroyed) socket.end(frame.subarray(0, Math.ceil(frame.length / 2)));
+              return;
+            }
+            reply(frame, ((pdu[0] as number) & 0x80) !== 0);
           },
           latencyMs * (0.5 + random()),
         );
@@ -126,6 +143,13 @@ export function startModbusTcpServer(opts: ModbusTcpServerOptions): Promise<Modb
         host,
         port,
         stats,
+        get fault() {
+          return state.fault;
+        },
+        set fault(mode: TcpFault) {
+          if (!TCP_FAULTS.includes(mode)) throw new RangeError(`TCP fault must be one of ${TCP_FAULTS.join(', ')}`);
+          state.fault = mode;
+        },
         close: () =>
           new Promise<void>((done) => {
             closing = true;

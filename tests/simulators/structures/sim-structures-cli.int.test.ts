@@ -137,6 +137,14 @@ describe('citygrid sim structures', () => {
     expect(await res.json()).toEqual({ error: '"mmh" must be a number' });
     const spike = await fetch(`${control}/load-spike`, { method: 'POST', body: '{}' });
     expect(await spike.json()).toEqual({ bridge: 'bridge-1' });
+    const post = (route: string, body: unknown) =>
+      fetch(`${control}${route}`, { method: 'POST', body: JSON.stringify(body) });
+    expect((await post('/tcp-fault', { logger: 'tunnel-1', mode: 'sideways' })).status).toBe(400);
+    expect(await (await post('/tcp-fault', { logger: 'tunnel-1', mode: 'none' })).json()).toEqual({
+      logger: 'tunnel-1',
+      mode: 'none',
+    });
+    expect((await fetch(`${control}/nowhere`)).status).toBe(404);
   });
 
   it('stops cleanly on SIGTERM: exit 0, no process of its own left, every port closed', async () => {

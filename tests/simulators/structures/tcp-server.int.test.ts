@@ -140,6 +140,45 @@ describe('Modbus TCP server of a simulated logger', () => {
     expect(client.answers.map((a) => a.pdu.toString('hex'))).toEqual(['061002001e', '0302001e']);
   });
 
+  it('misbehaves on request for drills: silent, half an answer then close, exception 04; then recovers', async () => {
+    const tcp = sim.loggers[0]?.tcp;
+    if (!tcp) throw new Error('no logger');
+    try {
+      tcp.fault = 'silent';
+      const quiet = await connect();
+      quiet.socket.write(request(20, 1, [4, 0, 0, 0, 1]));
+      await quiet.until(() => quiet.answers.length > 0, 300);
+      expect(quiet.answers).toEqual([]);
+
+      tcp.fault = 'close-mid-frame';
+      const cut = await connect();
+      let bytes = 0;
+      cut.socket.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      cut.socket.write(request(21, 1, [4, 0, 0, 0, 1]));
+      await cut.until(() => cut.closed);
+      expect(cut.closed).toBe(true);
+      expect(bytes).toBe(6); // half of the 11-byte answer
+      expect(cut.answers).toEqual([]);
+
+      tcp.fault = 'device-failure';
+      const failing = await connect();
+      failing.socket.write(request(22, 1, [4, 0, 0, 0, 1]));
+      await failing.until(() => failing.answers.length > 0);
+      expect(failing.answers[0]?.pdu.toString('hex')).toBe('8404');
+      expect(() => {
+        tcp.fault = 'bogus' as never;
+      }).toThrow(/TCP fault must be one of/);
+    } finally {
+      tcp.fault = 'none';
+    }
+    const fine = await connect();
+    fine.socket.write(request(23, 1, [4, 0, 0, 0, 1]));
+    await fine.until(() => fine.answers.length > 0);
+    expect(fine.answers[0]?.pdu.toString('hex').slice(0, 4)).toBe('0402');
+  });
+
   it('closes a connection that does not speak Modbus TCP, and keeps serving the others', async () => {
     const good = await connect();
     const bad = await connect();
