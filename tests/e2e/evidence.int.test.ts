@@ -193,7 +193,7 @@ describe('evidence from a camera to the hub', () => {
   });
 
   it('keeps evidence taken during an uplink outage and delivers it once the link is back', async () => {
-    const { json } = await capture({ preset: 'delay-1500' });
+    const { json } = await capture({ preset: 'delay-2500' });
     const commandId = json.commandId as string;
     await eventually(async () => ((await command(commandId)).state === 'ok' ? true : undefined));
     proxy.cut('blackhole');
@@ -210,7 +210,7 @@ describe('evidence from a camera to the hub', () => {
 
   it('loses nothing and stores nothing twice when the edge is SIGKILLed holding unacknowledged evidence', async () => {
     const storedBefore = await metric(api, /^citygrid_hub_evidence_stored_total\{/);
-    const { json } = await capture({ preset: 'delay-1000' });
+    const { json } = await capture({ preset: 'delay-2000' });
     const commandId = json.commandId as string;
     await eventually(async () => ((await command(commandId)).state === 'ok' ? true : undefined));
     proxy.cut('blackhole');
