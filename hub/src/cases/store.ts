@@ -1,0 +1,256 @@
+/**
+ * The case store: cases, their append-only history, the signals that raised or joined them, and
+ * rule state, in an embedded SQLite database (libsql) in the hub data dir: `cases.db`, WAL,
+ * `synchronous = FULL` so a returned save survives a kill -9. Schema changes are numbered
+ * migrations tracked in `PRAGMA user_version`.
+ *
+ * A case row holds the record without its history (plus the columns lists filter on); history
+ * rows are only ever inserted, never updated, so what was recorded stays as it was.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'libsql';
+import { CitygridError } from '../../../drivers/sdk/errors.js';
+import type { CaseSignal } from './correlation.js';
+import { type CaseRecord, type CaseState, type HistoryEntry, isOpen } from './model.js';
+import type { RuleStateEntry } from './rules.js';
+import { activeStage } from './workflow.js';
+
+/** Numbered migrations: index + 1 is the schema version after it runs. Append only. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE cases (
+     id TEXT PRIMARY KEY,
+     category TEXT NOT NULL,
+     state TEXT NOT NULL,
+     open INTEGER NOT NULL,
+     urgency TEXT NOT NULL,
+     source TEXT NOT NULL,
+     district TEXT,
+     grid TEXT,
+     unit TEXT,
+     asset TEXT,
+     reported_at INTEGER NOT NULL,
+     due_at INTEGER,
+     updated_at INTEGER NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE INDEX cases_open_due ON cases (open, due_at);
+   CREATE INDEX cases_reported ON cases (reported_at);
+   CREATE TABLE case_history (
+     case_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     action TEXT NOT NULL,
+     entry TEXT NOT NULL,
+     PRIMARY KEY (case_id, seq)
+   );
+   CREATE TABLE case_signals (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     case_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     signal TEXT NOT NULL
+   );
+   CREATE INDEX case_signals_case ON case_signals (case_id, id);
+   CREATE TABLE rule_state (
+     rule TEXT NOT NULL,
+     key TEXT NOT NULL,
+     state TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (rule, key)
+   );
+   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+];
+
+export class CaseStoreError extends CitygridError {
+  constructor(message: string) {
+    super('CASE_STORE', message);
+  }
+}
+
+export interface CaseChanges {
+  cases?: readonly CaseRecord[];
+  signals?: readonly CaseSignal[];
+  ruleState?: readonly RuleStateEntry[];
+}
+
+export interface CaseFilter {
+  state?: CaseState;
+  open?: boolean;
+  district?: string;
+  unit?: string;
+  category?: string;
+  urgency?: string;
+  /** Reported at or after (ms). */
+  from?: number;
+  /** Reported before (ms). */
+  to?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface CaseStore {
+  /** Writes cases (new history entries appended), signals and rule state in one durable transaction. */
+  save(changes: CaseChanges, now: number): void;
+  get(id: string): CaseRecord | undefined;
+  /** Every open case, for the correlator and the overdue clock after a restart. */
+  openCases(): CaseRecord[];
+  /** Cases matching the filter, newest first. */
+  list(filter?: CaseFilter): CaseRecord[];
+  signals(caseId: string, opts?: { limit?: number; offset?: number }): CaseSignal[];
+  signalCount(caseId: string): number;
+  ruleState(): RuleStateEntry[];
+  /** A new case id, unique across restarts: `<prefix>-<n>` with n from a durable counter. */
+  nextId(prefix: string): string;
+  /** Schema version (number of migrations applied). */
+  readonly version: number;
+  close(): void;
+}
+
+const cols = (c: CaseRecord) => {
+  const stage = activeStage(c);
+  const due = stage ? c.deadlines[stage]?.dueAt : undefined;
+  return [
+    c.id,
+    c.category,
+    c.state,
+    isOpen(c.state) ? 1 : 0,
+    c.urgency,
+    c.source,
+    c.district ?? null,
+    c.grid ?? null,
+    c.unit ?? null,
+    c.asset ?? null,
+    c.reportedAt,
+    c.state === 'suspended' ? null : (due ?? null),
+  ];
+};
+
+export function openCaseStore(dataDir: string): CaseStore {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'cases.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // libsql ignores better-sqlite3's { simple: true }: read the row.
+  const current = Number((db.pragma('user_version') as { user_version: number }[])[0]?.user_version ?? 0);
+  if (current > MIGRATIONS.length) {
+    db.close();
+    throw new CaseStoreError(
+      `cases.db has schema version ${current}, newer than this citygrid knows (${MIGRATIONS.length})`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+
+  const upsertCase = db.prepare(
+    `INSERT INTO cases (id, category, state, open, urgency, source, district, grid, unit, asset, reported_at, due_at, updated_at, record)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET category = excluded.category, state = excluded.state, open = excluded.open,
+       urgency = excluded.urgency, source = excluded.source, district = excluded.district, grid = excluded.grid,
+       unit = excluded.unit, asset = excluded.asset, due_at = excluded.due_at, updated_at = excluded.updated_at,
+       record = excluded.record`,
+  );
+  const maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM case_history WHERE case_id = ?');
+  const insertHistory = db.prepare('INSERT INTO case_history (case_id, seq, at, action, entry) VALUES (?, ?, ?, ?, ?)');
+  const insertSignal = db.prepare('INSERT INTO case_signals (case_id, at, kind, signal) VALUES (?, ?, ?, ?)');
+  const upsertRule = db.prepare(
+    `INSERT INTO rule_state (rule, key, state, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (rule, key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+  );
+  const getCase = db.prepare('SELECT record FROM cases WHERE id = ?');
+  const getHistory = db.prepare('SELECT entry FROM case_history WHERE case_id = ? ORDER BY seq');
+  const openStmt = db.prepare('SELECT record FROM cases WHERE open = 1 ORDER BY reported_at, id');
+  const signalsStmt = db.prepare('SELECT signal FROM case_signals WHERE case_id = ? ORDER BY id LIMIT ? OFFSET ?');
+  const signalCountStmt = db.prepare('SELECT COUNT(*) AS n FROM case_signals WHERE case_id = ?');
+  const ruleStmt = db.prepare('SELECT rule, key, state FROM rule_state ORDER BY rule, key');
+  const bump = db.prepare(
+    `INSERT INTO counters (name, value) VALUES ('case', 1)
+     ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
+  );
+
+  const withHistory = (record: string): CaseRecord => {
+    const c = JSON.parse(record) as CaseRecord;
+    c.history = (getHistory.all(c.id) as { entry: string }[]).map((r) => JSON.parse(r.entry) as HistoryEntry);
+    return c;
+  };
+
+  const saveAll = db.transaction((changes: CaseChanges, now: number) => {
+    for (const c of changes.cases ?? []) {
+      const { history, ...rest } = c;
+      upsertCase.run(...cols(c), now, JSON.stringify(rest));
+      const stored = Number((maxSeq.get(c.id) as { n: number }).n);
+      for (const h of history) {
+        if (h.seq > stored) insertHistory.run(c.id, h.seq, h.at, h.action, JSON.stringify(h));
+      }
+    }
+    for (const s of changes.signals ?? []) insertSignal.run(s.caseId, s.at, s.kind, JSON.stringify(s));
+    for (const r of changes.ruleState ?? []) upsertRule.run(r.rule, r.key, JSON.stringify(r.state), now);
+  });
+
+  return {
+    version: MIGRATIONS.length,
+    save(changes, now) {
+      saveAll(changes, now);
+    },
+    get(id) {
+      const row = getCase.get(id) as { record: string } | undefined;
+      return row ? withHistory(row.record) : undefined;
+    },
+    openCases() {
+      return (openStmt.all() as { record: string }[]).map((r) => withHistory(r.record));
+    },
+    list(filter = {}) {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      const eq = (col: string, v: string | undefined) => {
+        if (v !== undefined) {
+          where.push(`${col} = ?`);
+          args.push(v);
+        }
+      };
+      eq('state', filter.state);
+      eq('district', filter.district);
+      eq('unit', filter.unit);
+      eq('category', filter.category);
+      eq('urgency', filter.urgency);
+      if (filter.open !== undefined) where.push(filter.open ? 'open = 1' : 'open = 0');
+      if (filter.from !== undefined) {
+        where.push('reported_at >= ?');
+        args.push(filter.from);
+      }
+      if (filter.to !== undefined) {
+        where.push('reported_at < ?');
+        args.push(filter.to);
+      }
+      const sql = `SELECT record FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY reported_at DESC, id DESC LIMIT ? OFFSET ?`;
+      const rows = db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as { record: string }[];
+      return rows.map((r) => withHistory(r.record));
+    },
+    signals(caseId, opts = {}) {
+      const rows = signalsStmt.all(caseId, opts.limit ?? 1000, opts.offset ?? 0) as { signal: string }[];
+      return rows.map((r) => JSON.parse(r.signal) as CaseSignal);
+    },
+    signalCount(caseId) {
+      return Number((signalCountStmt.get(caseId) as { n: number }).n);
+    },
+    ruleState() {
+      return (ruleStmt.all() as { rule: string; key: string; state: string }[]).map((r) => ({
+        rule: r.rule,
+        key: r.key,
+        state: JSON.parse(r.state) as unknown,
+      }));
+    },
+    nextId(prefix) {
+      const row = bump.get() as { value: number };
+      return `${prefix}-${String(Number(row.value)).padStart(6, '0')}`;
+    },
+    close() {
+      db.close();
+    },
+  };
+}
