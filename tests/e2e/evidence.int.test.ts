@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli, startTsScript } from '../helpers/cli-process.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
@@ -96,6 +96,13 @@ beforeAll(async () => {
     httpPort,
     gateways: { 'gw-xh-01': '${CG_EV_GW_PW}' },
   });
+  // The bridge names our camera at a preset (联动), for POST /api/assets/<id>/capture.
+  const cityFile = path.join(dir, 'city.yaml');
+  const city = parse(readFileSync(cityFile, 'utf8')) as { assets: { id: string; cameras?: unknown }[] };
+  const bridge = city.assets.find((a) => a.id === 'BR-XH-001');
+  if (!bridge) throw new Error('example city has no BR-XH-001');
+  bridge.cameras = [{ device: CAMERA, preset: 'deck-view' }, { device: 'XH-CAM99' }];
+  writeFileSync(cityFile, stringify(city));
   proxy = await startTcpProxy({ port: mqttPort });
   writeFileSync(
     path.join(dir, 'gw-xh-01.yaml'),
@@ -159,6 +166,25 @@ describe('evidence from a camera to the hub', () => {
     expect([info.format, info.width]).toEqual(['jpeg', 80]);
     const again = await fetch(`${api}/api/evidence/${evidenceId}`, { headers: { 'if-none-match': `"${evidenceId}"` } });
     expect(again.status).toBe(304);
+  });
+
+  it("POST /api/assets/<id>/capture asks the asset's cameras at their presets, and names the one it cannot reach", async () => {
+    const res = await fetch(`${api}/api/assets/BR-XH-001/capture`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { commands: { device: string; commandId?: string; error?: string }[] };
+    expect(body.commands.map((c) => [c.device, c.error?.split(':')[0]])).toEqual([
+      [CAMERA, undefined],
+      ['XH-CAM99', 'unknown-camera'],
+    ]);
+    const commandId = body.commands[0]?.commandId as string;
+    const [evidenceId] = await evidenceOf(commandId);
+    const [record] = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as {
+      id: string;
+      meta: Record<string, unknown>;
+    }[];
+    expect(record).toMatchObject({ id: evidenceId, meta: { preset: 'deck-view' } });
+    const unknown = await fetch(`${api}/api/assets/NO-ASSET/capture`, { method: 'POST', body: '{}' });
+    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([404, 'unknown-asset']);
   });
 
   it('answers unknown evidence, an unknown camera and a bad body with typed JSON errors', async () => {

@@ -5,6 +5,8 @@
  *   GET  /api/evidence/<id>                             the bytes (content-type of the item, ETag = sha256)
  *   GET  /api/evidence/<id>/thumbnail                   the thumbnail JPEG
  *   POST /api/cameras/<device>/capture                  { preset?, mode: snapshot|clip, seconds? } -> 202 { commandId }
+ *   POST /api/assets/<asset>/capture                    { mode? } -> 202 { commands: [{ device, commandId | error }] }:
+ *                                                       every camera the city config names for the asset, at its preset
  *   GET  /api/commands/<id>                             a command's state, result and evidence ids
  *
  * Errors are typed JSON `{ error, message }`: 404 unknown evidence/camera/command, 409 gateway
@@ -99,6 +101,30 @@ export function handleEvidenceRoute(
     const view = deps.capture.get(id);
     if (!view) send.error(res, 404, 'unknown-command', `no command ${id} (unknown, or forgotten since a restart)`);
     else send.json(res, 200, view);
+    return true;
+  }
+  if (what === 'assets' && id !== undefined && sub === 'capture') {
+    if (!only(['POST'])) return true;
+    readJson(req).then(
+      (body) => {
+        const mode = (body as { mode?: unknown })?.mode === 'clip' ? 'clip' : 'snapshot';
+        return deps.capture.requestCapture(id, mode).then(
+          (sent) =>
+            send.json(res, 202, {
+              asset: id,
+              commands: sent.map((s) => ({
+                device: s.device,
+                ...(s.command ? { commandId: s.command.id } : { error: s.error }),
+              })),
+            }),
+          (err: unknown) => {
+            if (err instanceof CaptureError) send.error(res, err.status, err.reason, err.message);
+            else send.error(res, 500, 'internal', String(err));
+          },
+        );
+      },
+      (err: Error) => send.error(res, 400, 'bad-request', err.message),
+    );
     return true;
   }
   if (what === 'cameras' && id !== undefined && sub === 'capture') {
