@@ -7,7 +7,7 @@
  * repeats an event.
  */
 import type { DriverContextBase } from '../sdk/driver.js';
-import type { FieldValue } from '../sdk/reading.js';
+import type { FieldValue, Severity } from '../sdk/reading.js';
 import { type CounterRead, type IntervalRules, intervalConsumption } from './interval.js';
 
 /** One read of a water meter, in engineering units; absent = the meter does not report it. */
@@ -38,6 +38,45 @@ interface Flags {
   vendorAlarm?: boolean;
   reverse?: boolean;
 }
+
+/** The events of a flag: when it becomes true, when it becomes false. */
+const TRANSITIONS: readonly {
+  flag: keyof Flags;
+  set: [string, Severity];
+  cleared: [string, Severity];
+  raiseOnFirstRead: boolean;
+}[] = [
+  {
+    flag: 'valveOpen',
+    set: ['meter.valve_opened', 'info'],
+    cleared: ['meter.valve_closed', 'warning'],
+    raiseOnFirstRead: false,
+  },
+  {
+    flag: 'valveAbnormal',
+    set: ['meter.valve_fault', 'warning'],
+    cleared: ['meter.valve_ok', 'info'],
+    raiseOnFirstRead: true,
+  },
+  {
+    flag: 'batteryLow',
+    set: ['meter.battery_low', 'warning'],
+    cleared: ['meter.battery_ok', 'info'],
+    raiseOnFirstRead: true,
+  },
+  {
+    flag: 'vendorAlarm',
+    set: ['meter.alarm', 'warning'],
+    cleared: ['meter.alarm_cleared', 'info'],
+    raiseOnFirstRead: true,
+  },
+  {
+    flag: 'reverse',
+    set: ['meter.reverse_flow', 'warning'],
+    cleared: ['meter.forward_flow', 'info'],
+    raiseOnFirstRead: true,
+  },
+];
 
 const LAST = 'last-read';
 const FLAGS = 'flags';
@@ -86,45 +125,17 @@ export function meterReads(ctx: DriverContextBase<unknown>, rules: IntervalRules
       reverse: outcome.kind === 'interval' ? outcome.reverse : before.reverse,
     };
     const data = { volumeM3: sample.volumeM3, ...(sample.statusRaw ? { status: sample.statusRaw } : {}) };
-    // the first read only sets the baseline: a valve found closed is a state, not a change
-    const changed = (key: keyof Flags) =>
-      before[key] !== undefined && now[key] !== undefined && before[key] !== now[key];
-    const raisedFirst = (key: keyof Flags) => before[key] === undefined && now[key] === true;
-    if (changed('valveOpen'))
-      ctx.emitEvent({
-        type: now.valveOpen ? 'meter.valve_opened' : 'meter.valve_closed',
-        severity: now.valveOpen ? 'info' : 'warning',
-        ts,
-        data,
-      });
-    if (changed('valveAbnormal') || raisedFirst('valveAbnormal'))
-      ctx.emitEvent({
-        type: now.valveAbnormal ? 'meter.valve_fault' : 'meter.valve_ok',
-        severity: now.valveAbnormal ? 'warning' : 'info',
-        ts,
-        data,
-      });
-    if (changed('batteryLow') || raisedFirst('batteryLow'))
-      ctx.emitEvent({
-        type: now.batteryLow ? 'meter.battery_low' : 'meter.battery_ok',
-        severity: now.batteryLow ? 'warning' : 'info',
-        ts,
-        data,
-      });
-    if (changed('vendorAlarm') || raisedFirst('vendorAlarm'))
-      ctx.emitEvent({
-        type: now.vendorAlarm ? 'meter.alarm' : 'meter.alarm_cleared',
-        severity: now.vendorAlarm ? 'warning' : 'info',
-        ts,
-        data,
-      });
-    if (changed('reverse') || raisedFirst('reverse'))
-      ctx.emitEvent({
-        type: now.reverse ? 'meter.reverse_flow' : 'meter.forward_flow',
-        severity: now.reverse ? 'warning' : 'info',
-        ts,
-        data: { ...data, ...(outcome.kind === 'interval' ? { intervalM3: outcome.m3 } : {}) },
-      });
+    for (const t of TRANSITIONS) {
+      const was = before[t.flag];
+      const is = now[t.flag];
+      // the first read only sets the baseline (a valve found closed is a state, not a change);
+      // a fault found on the first read is raised
+      const changed = was !== undefined && is !== undefined && was !== is;
+      if (!changed && !(t.raiseOnFirstRead && was === undefined && is === true)) continue;
+      const [type, severity] = is ? t.set : t.cleared;
+      const extra = t.flag === 'reverse' && outcome.kind === 'interval' ? { intervalM3: outcome.m3 } : {};
+      ctx.emitEvent({ type, severity, ts, data: { ...data, ...extra } });
+    }
     ctx.store.set(FLAGS, now);
   };
 }

@@ -98,15 +98,7 @@ export async function main(args: string[]): Promise<number> {
   const results: number[] = [];
   for (let c = 0; c < cycles; c++) {
     wireBytes = 0;
-    const transport = createTransport({
-      type: 'serial',
-      path: pty.b,
-      baudRate: baud,
-      dataBits: 8,
-      parity: 'even',
-      stopBits: 1,
-      reopenDelay: 1000,
-    });
+    const transport = createTransport(line);
     // a poll interval far beyond the run: each meter is asked exactly once per poller
     const poller = createBusPoller({
       transport,

@@ -102,6 +102,26 @@ describe('cjt188-water-meter', () => {
     expect(ctx2.readings[2]?.fields.volume_interval_m3).toBeGreaterThanOrEqual(0);
   });
 
+  it('raises valve closed and opened on changes, not for the state found on the first read', () => {
+    const ctx = polledContext<unknown>({});
+    const device = cjt188(ctx, '8');
+    const at = (valveClosed: boolean) =>
+      simMeter({ protocol: 'cjt188', address: '00000000000008', initialM3: 300, valveClosed }, ctx.now);
+    poll(device, at(true), ctx.now);
+    ctx.now += H;
+    poll(device, at(true), ctx.now);
+    expect(ctx.events).toEqual([]);
+    ctx.now += H;
+    poll(device, at(false), ctx.now);
+    ctx.now += H;
+    poll(device, at(true), ctx.now);
+    expect(ctx.readings.map((r) => r.fields.valve_open)).toEqual([false, false, true, false]);
+    expect(ctx.events.map((e) => [e.type, e.severity])).toEqual([
+      ['meter.valve_opened', 'info'],
+      ['meter.valve_closed', 'warning'],
+    ]);
+  });
+
   it('validates options with the path of the mistake', () => {
     const r = cjt188WaterMeter.optionsSchema.safeParse({ address: '12AB' });
     expect(r.success).toBe(false);
