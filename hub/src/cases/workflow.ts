@@ -193,8 +193,9 @@ export function transition(c: CaseRecord, cmd: Command, ctx: WorkflowContext): C
       const unit = cmd.unit ?? c.unit;
       if (!unit) refuse('no unit given and none proposed');
       next.unit = unit;
-      next.deadlines = { ...finishStage(c, 'dispatch', at), handle: startStage(c, 'handle', at, ctx) };
-      data = { unit };
+      const handle = startStage(c, 'handle', at, ctx);
+      next.deadlines = { ...finishStage(c, 'dispatch', at), handle };
+      data = { unit, ...(handle.dueAt !== undefined ? { dueAt: handle.dueAt } : {}) };
       break;
     }
     case 'return':
@@ -223,10 +224,14 @@ export function transition(c: CaseRecord, cmd: Command, ctx: WorkflowContext): C
       if (!c.extension) refuse('no extension request is pending');
       delete next.extension;
       break;
-    case 'report_handled':
+    case 'report_handled': {
+      // Recorded so evaluation can work from history alone: the deadline in force and whether it was met.
+      const dueAt = c.deadlines.handle?.dueAt;
       next.deadlines = { ...finishStage(c, 'handle', at), verify: startStage(c, 'verify', at, ctx) };
       delete next.extension;
+      data = dueAt !== undefined ? { dueAt, onTime: at <= dueAt } : { onTime: true };
       break;
+    }
     case 'pass':
       next.deadlines = finishStage(c, 'verify', at);
       break;
