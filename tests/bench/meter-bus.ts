@@ -49,17 +49,18 @@ export async function main(args: string[]): Promise<number> {
   const pty = await openPtyPair(dir);
   const specs = generateMeters(count, protocol);
   const sim = await startMeterBus({ out: pty.a, meters: specs, baudRate: baud, turnaroundMs: TURNAROUND_MS, seed: 5 });
+  const line = {
+    type: 'serial',
+    path: pty.b,
+    baudRate: baud,
+    dataBits: 8,
+    parity: 'even',
+    stopBits: 1,
+    reopenDelay: 1000,
+  } as const;
   const silence = busSilenceMs({
     id: 'bench',
-    transport: {
-      type: 'serial',
-      path: pty.b,
-      baudRate: baud,
-      dataBits: 8,
-      parity: 'even',
-      stopBits: 1,
-      reopenDelay: 1000,
-    },
+    transport: line,
     pollInterval: 3_600_000,
     responseTimeout: 1000,
     retries: 2,
