@@ -11,7 +11,7 @@ import { type StatusBitMap, statusFromRaw } from '../cjt188/codec.js';
 import type { PolledDevice, PolledDriverContext, PolledDriverDefinition } from '../sdk/driver.js';
 import type { FieldName } from '../sdk/fields.js';
 import { meterReads } from '../water-meter/meter-reads.js';
-import { meterCommonOptions, pollOverrides } from '../water-meter/options.js';
+import { meterCommonOptions, timeoutOverride, withSampleInterval } from '../water-meter/options.js';
 
 /** CJ/T 188 counts XXXXXX.XX: 1 000 000 m³ is where the counter rolls over to 0. */
 export const CJT188_ROLLOVER_M3 = 1_000_000;
@@ -106,16 +106,17 @@ function createCjt188WaterMeter(ctx: PolledDriverContext<Cjt188WaterMeterOptions
     });
   };
 
-  return cjt188Device({
+  const device = cjt188Device({
     id: ctx.device.id,
     meterType: Number.parseInt(o.meterType, 16),
     address: o.address,
     diOrder: o.diOrder,
     preamble: o.preamble,
     matchSer: o.matchSer,
-    ...pollOverrides(o),
+    ...timeoutOverride(o),
     onAnswer,
   });
+  return withSampleInterval(device, o, log);
 }
 
 export const cjt188WaterMeter: PolledDriverDefinition<Cjt188WaterMeterOptions> = {

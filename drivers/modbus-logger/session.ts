@@ -10,13 +10,12 @@ import { readU32 } from '../modbus/values.js';
 import type { DeviceCommand, DeviceCommandResult, PolledDriverContext } from '../sdk/driver.js';
 import { CitygridError, DecodeError, DeviceError, describeError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/log.js';
-import { durationOption } from '../sdk/options.js';
+import { requestedSampleInterval } from '../sdk/sample-interval.js';
 import { evaluateThresholds, type Limits, type ThresholdState } from '../sdk/thresholds.js';
 import type { LoggerCommonOptions } from './options.js';
 import { summarizeVibration } from './vibration.js';
 
 const THRESHOLD_KEY = 'thresholds';
-const intervalArg = durationOption();
 
 export class LoggerSession {
   readonly log: Logger;
@@ -120,16 +119,8 @@ export class LoggerSession {
   }
 
   async command(cmd: DeviceCommand): Promise<DeviceCommandResult> {
-    if (cmd.name !== 'sample-interval') throw new CitygridError('COMMAND_UNSUPPORTED', `no "${cmd.name}" command`);
-    const raw = cmd.args.interval;
-    let ms: number;
-    if (raw === 'default') ms = this.defaultIntervalMs;
-    else {
-      const parsed = intervalArg.safeParse(raw);
-      if (!parsed.success || parsed.data < 10)
-        throw new CitygridError('BAD_COMMAND', `"interval" must be a duration of at least 10ms ("5s") or "default"`);
-      ms = parsed.data;
-    }
+    const asked = requestedSampleInterval(cmd);
+    const ms = asked === 'default' ? this.defaultIntervalMs : asked;
     const previous = this.interval;
     this.interval = ms;
     this.log.info({ interval: ms, previous, commandId: cmd.id }, 'Sample interval changed');

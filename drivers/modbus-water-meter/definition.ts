@@ -11,7 +11,7 @@ import type { PolledDevice, PolledDriverContext, PolledDriverDefinition } from '
 import { DecodeError } from '../sdk/errors.js';
 import type { FieldName } from '../sdk/fields.js';
 import { meterReads } from '../water-meter/meter-reads.js';
-import { meterCommonOptions, pollOverrides } from '../water-meter/options.js';
+import { meterCommonOptions, timeoutOverride, withSampleInterval } from '../water-meter/options.js';
 import { WATER_METER_MODELS, type WaterMeterModel, type WaterMeterPoint } from './models.js';
 
 const MODEL_IDS = Object.keys(WATER_METER_MODELS) as [string, ...string[]];
@@ -115,15 +115,16 @@ function createModbusWaterMeter(ctx: PolledDriverContext<ModbusWaterMeterOptions
     }
   };
 
-  return modbusReadDevice({
+  const device = modbusReadDevice({
     id: ctx.device.id,
     unit: o.unit,
     function: model.read.function,
     address: model.read.start,
     quantity: model.read.count,
-    ...pollOverrides(o),
+    ...timeoutOverride(o),
     onAnswer,
   });
+  return withSampleInterval(device, o, log);
 }
 
 export const modbusWaterMeter: PolledDriverDefinition<ModbusWaterMeterOptions> = {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { DriverContext, DriverDefinition, DriverInstance } from '../sdk/driver.js';
 import { durationOption } from '../sdk/options.js';
+import { requestedSampleInterval } from '../sdk/sample-interval.js';
 import { createStreamDriver } from '../sdk/stream-driver.js';
 import { type NmeaFrame, nmeaCodec } from './codec.js';
 import { type Epoch, EpochAssembler, type FixRules, fixFields, judgeFix, NMEA_FIELDS } from './fix.js';
@@ -52,6 +53,8 @@ function createNmeaGps(ctx: DriverContext<NmeaGpsOptions>): DriverInstance {
   let fixGood: boolean | undefined;
   let lastGood: { lat: number; lon: number; ts: number } | undefined;
   let watchdog: NodeJS.Timeout | undefined;
+  /** The throttle; cmd/sample-interval changes it at run time. */
+  let minInterval = options.minInterval;
 
   const setOnline = (value: boolean, reason?: string) => {
     if (online === value) return;
@@ -75,7 +78,7 @@ function createNmeaGps(ctx: DriverContext<NmeaGpsOptions>): DriverInstance {
     const fields = fixFields(epoch);
     lastGood = { lat: fields.lat as number, lon: fields.lon as number, ts };
     // GPS time may step back after a receiver reset: restart the throttle then rather than go silent
-    if (lastEmittedTs !== undefined && ts >= lastEmittedTs && ts - lastEmittedTs < options.minInterval) return;
+    if (lastEmittedTs !== undefined && ts >= lastEmittedTs && ts - lastEmittedTs < minInterval) return;
     lastEmittedTs = ts;
     ctx.emitReading({
       ts,
@@ -119,6 +122,13 @@ function createNmeaGps(ctx: DriverContext<NmeaGpsOptions>): DriverInstance {
       lastFrameAt = clock.now();
       watchdog = setInterval(checkAlive, Math.max(50, Math.min(1000, options.offlineAfter)));
       watchdog.unref?.();
+    },
+    async command(cmd) {
+      const asked = requestedSampleInterval(cmd, 0);
+      const previous = minInterval;
+      minInterval = asked === 'default' ? options.minInterval : asked;
+      log.info({ minInterval, previous, commandId: cmd.id }, 'Position interval changed');
+      return { interval: minInterval, previous, default: options.minInterval };
     },
     async stop() {
       running = false;

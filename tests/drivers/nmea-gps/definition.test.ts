@@ -114,6 +114,23 @@ describe('nmea-gps driver', () => {
     expect(ctx.readings.map((r) => r.ts)).toEqual([T0, T0 + 5000, T0 + 10_000]);
   });
 
+  it('takes cmd/sample-interval: a slower position rate at run time, and back on "default"', async () => {
+    const { transport, ctx, instance } = await startDriver();
+    expect(await instance.command?.({ name: 'sample-interval', args: { interval: '3s' } })).toEqual({
+      interval: 3000,
+      previous: 1000,
+      default: 1000,
+    });
+    for (let s = 0; s < 7; s++) transport.push(epoch(fixAt(s)));
+    expect(ctx.readings.map((r) => r.ts)).toEqual([T0, T0 + 3000, T0 + 6000]);
+    await instance.command?.({ name: 'sample-interval', args: { interval: 'default' } });
+    for (let s = 7; s < 10; s++) transport.push(epoch(fixAt(s)));
+    expect(ctx.readings.map((r) => r.ts).slice(3)).toEqual([T0 + 7000, T0 + 8000, T0 + 9000]);
+    await expect(instance.command?.({ name: 'sample-interval', args: { interval: 'often' } })).rejects.toMatchObject({
+      code: 'BAD_COMMAND',
+    });
+  });
+
   it('emits every epoch at the default 1s interval', async () => {
     const { transport, ctx } = await startDriver();
     for (let s = 0; s < 5; s++) transport.push(epoch(fixAt(s)));

@@ -181,3 +181,37 @@ describe('modbus-water-meter', () => {
     expect(ctx.events.map((e) => e.type)).toEqual(['meter.replaced']);
   });
 });
+
+describe('sample-interval command on a meter', () => {
+  it('changes the poll interval at run time, polls soon when it shrinks, and goes back on "default"', async () => {
+    const ctx = polledContext<unknown>({});
+    const options = cjt188WaterMeter.optionsSchema.parse({ address: '1', pollInterval: '15m' });
+    const device = cjt188WaterMeter.createPolled({ ...ctx, options } as never);
+    let soon = 0;
+    device.bindPollSoon?.(() => soon++);
+    expect(device.pollIntervalMs).toBe(900_000);
+    const faster = await device.command?.({ name: 'sample-interval', id: 'c1', args: { interval: '5s' } });
+    expect(faster).toEqual({ interval: 5000, previous: 900_000, default: 900_000 });
+    expect(device.pollIntervalMs).toBe(5000);
+    expect(soon).toBe(1);
+    await device.command?.({ name: 'sample-interval', args: { interval: 'default' } });
+    expect(device.pollIntervalMs).toBe(900_000);
+    expect(soon).toBe(1);
+  });
+
+  it('falls back to the bus interval when the meter has none, and refuses what a meter cannot do', async () => {
+    const ctx = polledContext(modbusWaterMeter.optionsSchema.parse({ unit: 3 }));
+    const device = modbusWaterMeter.createPolled(ctx);
+    expect(device.pollIntervalMs).toBeUndefined();
+    await device.command?.({ name: 'sample-interval', args: { interval: 2000 } });
+    expect(device.pollIntervalMs).toBe(2000);
+    await device.command?.({ name: 'sample-interval', args: { interval: 'default' } });
+    expect(device.pollIntervalMs).toBeUndefined();
+    await expect(device.command?.({ name: 'sample-interval', args: { interval: '10ms' } })).rejects.toMatchObject({
+      code: 'BAD_COMMAND',
+    });
+    await expect(device.command?.({ name: 'capture', args: {} })).rejects.toMatchObject({
+      code: 'COMMAND_UNSUPPORTED',
+    });
+  });
+});
