@@ -97,6 +97,8 @@ export interface CaseStore {
   openCases(): CaseRecord[];
   /** Cases matching the filter, newest first. */
   list(filter?: CaseFilter): CaseRecord[];
+  /** Open cases whose running stage was due before `now` (suspended ones have no due time): the overdue clock's work list. */
+  dueBefore(now: number): CaseRecord[];
   signals(caseId: string, opts?: { limit?: number; offset?: number }): CaseSignal[];
   signalCount(caseId: string): number;
   ruleState(): RuleStateEntry[];
@@ -164,6 +166,7 @@ export function openCaseStore(dataDir: string): CaseStore {
   const getCase = db.prepare('SELECT record FROM cases WHERE id = ?');
   const getHistory = db.prepare('SELECT entry FROM case_history WHERE case_id = ? ORDER BY seq');
   const openStmt = db.prepare('SELECT record FROM cases WHERE open = 1 ORDER BY reported_at, id');
+  const dueStmt = db.prepare('SELECT record FROM cases WHERE open = 1 AND due_at < ? ORDER BY due_at, id');
   const signalsStmt = db.prepare('SELECT signal FROM case_signals WHERE case_id = ? ORDER BY id LIMIT ? OFFSET ?');
   const signalCountStmt = db.prepare('SELECT COUNT(*) AS n FROM case_signals WHERE case_id = ?');
   const ruleStmt = db.prepare('SELECT rule, key, state FROM rule_state ORDER BY rule, key');
@@ -230,6 +233,9 @@ export function openCaseStore(dataDir: string): CaseStore {
         ORDER BY reported_at DESC, id DESC LIMIT ? OFFSET ?`;
       const rows = db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as { record: string }[];
       return rows.map((r) => withHistory(r.record));
+    },
+    dueBefore(now) {
+      return (dueStmt.all(now) as { record: string }[]).map((r) => withHistory(r.record));
     },
     signals(caseId, opts = {}) {
       const rows = signalsStmt.all(caseId, opts.limit ?? 1000, opts.offset ?? 0) as { signal: string }[];

@@ -108,6 +108,10 @@ describe('case store (libsql in the hub data dir)', () => {
     expect(due).toBe(t0 + 5 * MIN + 4 * 3_600_000);
     expect(findOverdue(floodBack, due)).toEqual([]);
     expect(findOverdue(floodBack, due + 1)).toHaveLength(1);
+    // The overdue clock's work list: only the flood case (the suspended one has no running clock).
+    expect(again.dueBefore(due).map((c) => c.id)).toEqual([]);
+    expect(again.dueBefore(due + 1).map((c) => c.id)).toEqual(['CG-000001']);
+    expect(again.dueBefore(Date.parse('2030-01-01')).map((c) => c.id)).toEqual(['CG-000001']);
     expect(lightBack.state).toBe('suspended');
     expect(lightBack.deadlines.handle?.pausedRemaining).toBe(light.deadlines.handle?.pausedRemaining);
     expect(lightBack.deadlines.handle?.pausedRemaining).toBeGreaterThan(0);
