@@ -22,6 +22,7 @@ import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.
 import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
 import { untilStopSignal } from '../lib/signals.js';
+import { startDemoCameras } from './demo-cameras.js';
 import { startDemoMeterBuses } from './demo-meters.js';
 import { startDemoStructures } from './demo-structures.js';
 
@@ -105,6 +106,11 @@ export async function run(args: string[]): Promise<number> {
     const hub = await startHub(hubLoaded, { logger });
     cleanups.push(() => hub.stop());
 
+    // The cameras' simulators first: their URLs and generated passwords fill the gateway configs' ${ENV} references.
+    const cameras = await startDemoCameras(gatewayFiles, { city, env, log: logger.child({ component: 'sim.camera' }) });
+    cleanups.push(() => cameras.stop());
+    Object.assign(env, cameras.env);
+
     // One simulated city of structure loggers for all gateways (one weather: a drill's rain reaches every district).
     const structures = await startDemoStructures(
       gateways.map((gw) => loadGatewayConfig(gw.file, driverOptionsValidator, { env }).gateway),
@@ -168,6 +174,7 @@ export async function run(args: string[]): Promise<number> {
         `  read-only MQTT  user "integrator", password "${reader}"`,
         `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
         `  structures      ${structures.summary}`,
+        ...cameras.banner(hub.httpUrl).map((line, i) => `${i === 0 ? '  cameras         ' : ' '.repeat(18)}${line}`),
         `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,
         'Ctrl-C stops everything.',
       ].join('\n'),

@@ -65,7 +65,8 @@ export function frameSvg(s: FrameScene): string {
     (s.scene ? line(52, s.scene, 16) : '') +
     line(76, `frame ${s.counter}`, 14) +
     line(96, `preset ${s.preset ?? '-'}  pan ${s.position.x} tilt ${s.position.y} zoom ${s.position.zoom}`, 14) +
-    line(s.height - 14, new Date(s.at).toISOString(), 14) +
+    // the time at the top, as cameras' own OSD puts it: the driver's stamp covers the bottom edge
+    line(116, new Date(s.at).toISOString(), 14) +
     markers +
     '</svg>'
   );

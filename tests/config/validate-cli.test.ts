@@ -17,7 +17,14 @@ async function validate(...files: string[]): Promise<{ code: number; out: string
   try {
     const r = await run(process.execPath, [CLI, 'config', 'validate', ...files], {
       cwd: ROOT,
-      env: { ...process.env, CITYGRID_PW_GW_XH_01: 'a', CITYGRID_PW_GW_GS_01: 'b', CITYGRID_PW_INTEGRATOR: 'c' },
+      env: {
+        ...process.env,
+        CITYGRID_PW_GW_XH_01: 'a',
+        CITYGRID_PW_GW_GS_01: 'b',
+        CITYGRID_PW_INTEGRATOR: 'c',
+        CITYGRID_PW_CAMERAS_XH: 'd',
+        CITYGRID_PW_CAMERAS_GS: 'e',
+      },
     });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
