@@ -189,10 +189,10 @@ export const gatewayConfigSchema = z
             'Windows of the compaction steps, finest first: the oldest telemetry is summarised per window of the first size, then coarsened to the next. Default ["1m", "15m", "1h"].',
           ),
         maxEvidenceBytes: byteSize(
-          'Largest evidence item (a camera snapshot or clip, data and thumbnail together) the outbox takes, e.g. "3MB". One item travels as one MQTT message, so at most 4032KiB (the hub accepts 4 MiB with the header). Larger items are refused with an evidence-too-large error and counted in citygrid_edge_evidence_refused_total. Default 4032KiB.',
+          'Largest evidence item (a camera snapshot or clip, data and thumbnail together) the outbox takes, e.g. "16MB". Items above 4032KiB travel as parts of one MQTT message each (the hub accepts 4 MiB per message) and are assembled at the hub. Larger items are refused with an evidence-too-large error and counted in citygrid_edge_evidence_refused_total. At most 256MiB. Default 16MiB.',
         )
-          .pipe(z.number().max(4032 * 1024, 'at most 4032KiB (one MQTT message of 4 MiB with its header)'))
-          .prefault('4032KiB'),
+          .pipe(z.number().max(256 * 1024 * 1024, 'at most 256MiB'))
+          .prefault('16MiB'),
         commitInterval: duration(
           'Group commit: readings and events are written to disk (fsync) together at most this long after they arrive; only then are they taken. Default 5ms.',
         ).prefault('5ms'),

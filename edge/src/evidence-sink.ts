@@ -1,6 +1,7 @@
 /**
  * Where the agent hands evidence (camera snapshots and clips): checked against
- * `delivery.maxEvidenceBytes`, framed (media-wire.ts) and taken into the durable outbox like
+ * `delivery.maxEvidenceBytes`, framed (media-wire.ts; split into parts of one message each when
+ * larger than one message holds) and taken into the durable outbox like
  * readings and events, so it survives an uplink outage and a kill -9 and is deleted only after the
  * hub's end-to-end ack. An item above the maximum is refused with an EvidenceTooLargeError, and
  * one whose metadata the hub's schema would refuse (it would be re-sent forever, never acked) is
@@ -9,9 +10,11 @@
 import type { Logger } from '../../drivers/sdk/log.js';
 import {
   EvidenceTooLargeError,
-  encodeMediaItem,
+  encodeMediaItems,
   evidenceMetaSchema,
   MAX_MEDIA_HEADER_BYTES,
+  MAX_THUMBNAIL_BYTES,
+  PART_BYTES,
 } from '../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import type { AgentEvidence } from './agent.js';
@@ -19,8 +22,10 @@ import type { Outbox } from './outbox.js';
 
 export interface EvidenceSinkOptions {
   outbox: Pick<Outbox, 'addMedia'>;
-  /** Data + thumbnail bytes of one item at most. */
+  /** Data + thumbnail bytes of one evidence item at most. */
   maxBytes: number;
+  /** Body bytes per part (tests make it small). Default PART_BYTES. */
+  partBytes?: number;
   log: Logger;
   metrics: MetricsRegistry;
 }
@@ -50,18 +55,27 @@ export function evidenceSink(o: EvidenceSinkOptions): (evidence: AgentEvidence) 
       );
       return;
     }
-    const { item, meta } = encodeMediaItem(e);
-    const checked = evidenceMetaSchema.safeParse(meta);
+    const thumbBytes = e.thumbnail?.length ?? 0;
+    const partBytes = o.partBytes ?? PART_BYTES;
+    const { items, meta } =
+      thumbBytes <= Math.min(MAX_THUMBNAIL_BYTES, partBytes / 2)
+        ? encodeMediaItems(e, partBytes)
+        : { items: [], meta: undefined };
+    const checked = meta ? evidenceMetaSchema.safeParse(meta) : undefined;
     // The header must leave room for the uplink fields within MAX_MEDIA_HEADER_BYTES (a huge `meta`).
-    const headerBytes = item.length - bytes;
-    if (!checked.success || headerBytes > MAX_MEDIA_HEADER_BYTES - 1024) {
-      const issue = checked.success ? `header of ${headerBytes} bytes` : checked.error.issues[0];
+    const headerBytes = (items[0]?.length ?? 0) - Math.min(bytes, partBytes);
+    if (!checked?.success || headerBytes > MAX_MEDIA_HEADER_BYTES - 1024) {
+      const issue = !checked
+        ? `thumbnail of ${thumbBytes} bytes`
+        : checked.success
+          ? `header of ${headerBytes} bytes`
+          : checked.error.issues[0];
       const where = typeof issue === 'string' ? issue : `${issue?.path.join('.')}: ${issue?.message}`;
       refused.inc({ device: e.device, reason: 'invalid' });
       o.log.warn({ device: e.device, code: 'evidence-invalid', commandId: e.commandId }, `Evidence refused: ${where}`);
       return;
     }
-    o.outbox.addMedia(item, e.device, e.ts);
+    for (const item of items) o.outbox.addMedia(item, e.device, e.ts);
     received.inc({ device: e.device, mediaType: e.mediaType });
     receivedBytes.inc({ device: e.device }, bytes);
   };

@@ -110,7 +110,7 @@ beforeAll(async () => {
       gateway: { id: 'gw-xh-01', district: 'xihu' },
       hub: { url: `mqtt://127.0.0.1:${proxy.port}`, password: '${CG_EV_GW_PW}', reconnectPeriod: '250ms' },
       dataDir: './edge-data',
-      delivery: { resendAfter: '2s', maxEvidenceBytes: '1MB' },
+      delivery: { resendAfter: '2s', maxEvidenceBytes: '10MB' },
       http: { host: '127.0.0.1', port: edgePort },
       devices: [{ id: CAMERA, kind: 'camera', driver: 'test-camera', asset: 'BR-XH-001', options: { outDir: shots } }],
     }),
@@ -203,7 +203,7 @@ describe('evidence from a camera to the hub', () => {
 
   it('refuses an item above the edge maximum with a typed error and a counter; the command still answers', async () => {
     const refusedBefore = await metric(edgeHttp, /^citygrid_edge_evidence_refused_total\{.*too-large/);
-    const { json } = await capture({ preset: 'pad-1500000' });
+    const { json } = await capture({ preset: 'pad-12000000' });
     const commandId = json.commandId as string;
     await eventually(async () => ((await command(commandId)).state === 'ok' ? true : undefined));
     await eventually(async () =>
@@ -216,6 +216,16 @@ describe('evidence from a camera to the hub', () => {
     const next = await capture({ preset: 'after-refusal' });
     await evidenceOf(next.json.commandId as string);
     expect((await command(commandId)).evidence).toEqual([]);
+  });
+
+  it('sends a 9 MB item in parts of one message each and the hub assembles it byte for byte', async () => {
+    const { json } = await capture({ preset: 'pad-9000000', mode: 'clip' });
+    const commandId = json.commandId as string;
+    const [evidenceId] = await evidenceOf(commandId, 1, 30_000);
+    await expectServedAsShot(evidenceId as string, commandId);
+    expect(await metric(edgeHttp, /^citygrid_edge_messages_sent_total\{channel="media"\}/)).toBeGreaterThanOrEqual(3);
+    const thumb = await fetch(`${api}/api/evidence/${evidenceId}/thumbnail`);
+    expect(thumb.status).toBe(200);
   });
 
   it('keeps evidence taken during an uplink outage and delivers it once the link is back', async () => {

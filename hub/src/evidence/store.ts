@@ -176,6 +176,11 @@ export class EvidenceStore {
     return (this.db.prepare(sql).all(...args) as Row[]).map(toRecord);
   }
 
+  /** Temp dir on the store's file system (for writeDurably). */
+  get tmpDir(): string {
+    return this.tmp;
+  }
+
   /** Path of a stored object (data or thumbnail) by its sha256. */
   objectPath(id: string): string {
     return path.join(this.objects, id.slice(0, 2), id.slice(2, 4), id);
@@ -185,33 +190,43 @@ export class EvidenceStore {
     this.db.close();
   }
 
-  /** Content-addressed write: present already -> nothing to do; else tmp + fsync + rename + fsync dir. */
+  /** Where parts of evidence split across messages wait to be assembled (parts.ts). */
+  get partsDir(): string {
+    return path.join(path.dirname(this.objects), 'parts');
+  }
+
+  /** Content-addressed write: present already -> nothing to do; else written durably. */
   private async writeObject(id: string, bytes: Buffer): Promise<void> {
     const final = this.objectPath(id);
     const existing = await stat(final).catch(() => undefined);
     if (existing?.size === bytes.length) return;
-    const dir = path.dirname(final);
-    await mkdir(dir, { recursive: true });
-    const tmp = path.join(this.tmp, `${id}.${randomBytes(4).toString('hex')}`);
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
-      await rename(tmp, final);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+    await writeDurably(final, bytes, this.tmp);
+  }
+}
+
+/** tmp (in `tmpDir`, same file system) + fsync + rename to `final` + fsync of its directory. */
+export async function writeDurably(final: string, bytes: Buffer, tmpDir: string): Promise<void> {
+  const dir = path.dirname(final);
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(tmpDir, `${path.basename(final)}.${randomBytes(4).toString('hex')}`);
+  const file = await open(tmp, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    await rename(tmp, final);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeMediaPayload,
   encodeMediaItem,
+  encodeMediaItems,
   MediaWireError,
   mediaPayload,
   sha256Hex,
@@ -66,6 +67,35 @@ describe('media wire', () => {
     const payload = mediaPayload(uplink, item(data, null).item);
     expect(payload.subarray(0, 4).toString('latin1')).toBe('CGM1');
     expect(payload.length - data.length).toBeLessThan(1000);
+  });
+
+  it('splits evidence larger than a part into parts: the thumbnail with part 0, each part checked on its own', () => {
+    const data = randomBytes(10_000);
+    const thumbnail = randomBytes(500);
+    const input = { device: 'XH-CAM01', kind: 'camera', ts: 1_700_000_000_000, mediaType: 'video/mp4' as const };
+    const { items, meta } = encodeMediaItems({ ...input, data, thumbnail }, 3000);
+    expect(meta).toMatchObject({ size: 10_000, sha256: sha256Hex(data), thumbnail: { size: 500 } });
+    const decoded = items.map((item, seq) => decodeMediaPayload(mediaPayload({ ...uplink, seq }, item)));
+    expect(
+      decoded.map((d) => [d.header.part?.index, d.header.part?.offset, d.data.length, d.thumbnail?.length]),
+    ).toEqual([
+      [0, 0, 2500, 500],
+      [1, 2500, 3000, undefined],
+      [2, 5500, 3000, undefined],
+      [3, 8500, 1500, undefined],
+    ]);
+    expect(decoded.every((d) => d.header.part?.count === 4 && d.header.evidence.sha256 === meta.sha256)).toBe(true);
+    expect(Buffer.concat(decoded.map((d) => d.data)).equals(data)).toBe(true);
+    expect(decoded[0]?.thumbnail?.equals(thumbnail)).toBe(true);
+    // What fits one part stays one item without a part header.
+    const small = encodeMediaItems({ ...input, data: randomBytes(2000), thumbnail }, 3000);
+    expect(small.items).toHaveLength(1);
+    expect(decodeMediaPayload(mediaPayload(uplink, small.items[0] as Buffer)).header.part).toBeUndefined();
+    // A part's bytes are checked against the part's own sha256.
+    const tampered = Buffer.from(mediaPayload(uplink, items[2] as Buffer));
+    const at = tampered.length - 10;
+    tampered[at] = (tampered[at] ?? 0) ^ 1;
+    expect(reasonOf(() => decodeMediaPayload(tampered))).toBe('checksum-mismatch');
   });
 
   it('refuses what is not a frame, a bad header, truncated bytes and a wrong checksum, with a reason', () => {

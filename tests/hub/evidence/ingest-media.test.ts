@@ -4,12 +4,12 @@
  * write is not acknowledged and the re-send is taken, and bad frames are refused by reason.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../drivers/sdk/log.js';
-import { encodeMediaItem, mediaPayload } from '../../../drivers/sdk/media-wire.js';
+import { encodeMediaItem, encodeMediaItems, mediaPayload, sha256Hex } from '../../../drivers/sdk/media-wire.js';
 import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { BrokerLink } from '../../../hub/src/broker/link.js';
 import { type EvidenceAccept, evidenceService } from '../../../hub/src/evidence/service.js';
@@ -125,6 +125,67 @@ describe('Ingest: media', () => {
     await settle();
     expect(acks).toEqual([0]);
     expect(store.list({})).toHaveLength(1);
+  });
+
+  it('stores parts as they come, in any order, acks each, and assembles the whole once all are there', async () => {
+    const data = randomBytes(25_000);
+    const thumbnail = randomBytes(300);
+    const { items } = encodeMediaItems(
+      {
+        device: 'XH-CAM01',
+        kind: 'camera',
+        ts: 1_700_000_000_000,
+        mediaType: 'video/mp4',
+        data,
+        thumbnail,
+        commandId: 'clip',
+      },
+      10_000,
+    );
+    expect(items).toHaveLength(3);
+    const payloads = items.map((item, seq) => mediaPayload({ v: 1, gateway: 'gw-xh-01', bootId: 'boot-a', seq }, item));
+    ingest.handle(TOPIC, payloads[2] as Buffer);
+    ingest.handle(TOPIC, payloads[0] as Buffer);
+    await settle();
+    expect(store.list({})).toHaveLength(0);
+    ingest.handle(TOPIC, payloads[1] as Buffer);
+    await settle();
+    expect(acks.at(-1)).toBe(2);
+    const [record] = store.list({ command: 'clip' });
+    expect(record).toMatchObject({ id: sha256Hex(data), size: 25_000, thumbnailId: sha256Hex(thumbnail) });
+    expect(readFileSync(store.objectPath(sha256Hex(data))).equals(data)).toBe(true);
+    expect(readdirSync(store.partsDir)).toEqual([]);
+  });
+
+  it('drops an assembly whose whole does not match its sha256, counted, and still acks the parts', async () => {
+    const data = randomBytes(20_000);
+    const { items } = encodeMediaItems(
+      { device: 'XH-CAM01', kind: 'camera', ts: 1_700_000_000_000, mediaType: 'video/mp4', data },
+      10_000,
+    );
+    // Part 1 replaced by other bytes of the same length, with a header that matches them.
+    const other = encodeMediaItems(
+      { device: 'XH-CAM01', kind: 'camera', ts: 1_700_000_000_000, mediaType: 'video/mp4', data: randomBytes(20_000) },
+      10_000,
+    ).items[1] as Buffer;
+    const forged = mediaPayload({ v: 1, gateway: 'gw-xh-01', bootId: 'boot-a', seq: 1 }, other);
+    const header = JSON.parse(forged.toString('utf8', 8, 8 + forged.readUInt32BE(4))) as Record<string, unknown>;
+    header.evidence = (
+      JSON.parse(items[0]?.toString('utf8', 8, 8 + (items[0]?.readUInt32BE(4) ?? 0)) ?? '{}') as {
+        evidence: unknown;
+      }
+    ).evidence;
+    const json = Buffer.from(JSON.stringify(header));
+    const prefix = Buffer.alloc(8);
+    prefix.write('CGM1', 0, 'latin1');
+    prefix.writeUInt32BE(json.length, 4);
+    ingest.handle(TOPIC, mediaPayload({ v: 1, gateway: 'gw-xh-01', bootId: 'boot-a', seq: 0 }, items[0] as Buffer));
+    ingest.handle(TOPIC, Buffer.concat([prefix, json, forged.subarray(8 + forged.readUInt32BE(4))]));
+    await settle();
+    expect(acks.at(-1)).toBe(1);
+    expect(store.list({})).toHaveLength(0);
+    expect(count('citygrid_hub_evidence_assembly_failures_total', { gateway: 'gw-xh-01' })).toBe(1);
+    expect(readdirSync(store.partsDir)).toEqual([]);
   });
 
   it('refuses bad frames by reason, and the gateway named in the header must be the topic one', () => {
