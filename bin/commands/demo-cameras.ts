@@ -96,9 +96,9 @@ function sceneOf(city: CityConfig, asset: string | undefined): string | undefine
   return a ? `${a.id} ${a.kind}` : asset;
 }
 
-async function tryRtsp(mounts: readonly string[], log: Logger): Promise<RtspServer | string> {
+async function tryRtsp(mounts: readonly string[], log: Logger, python?: string): Promise<RtspServer | string> {
   try {
-    return await startRtspServer(mounts, { readyTimeoutMs: 8000 });
+    return await startRtspServer(mounts, { readyTimeoutMs: 8000, ...(python ? { python } : {}) });
   } catch (err) {
     const reason = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     log.info({ reason }, 'No RTSP for the simulated cameras (gst-rtsp-server via python3-gi not available)');
@@ -108,7 +108,13 @@ async function tryRtsp(mounts: readonly string[], log: Logger): Promise<RtspServ
 
 export async function startDemoCameras(
   gatewayFiles: readonly string[],
-  opts: { city: CityConfig; env: NodeJS.ProcessEnv; log: Logger },
+  opts: {
+    city: CityConfig;
+    env: NodeJS.ProcessEnv;
+    log: Logger;
+    /** Python that runs gst-rtsp-server (default /usr/bin/python3); tests name a missing one to see the demo without RTSP. */
+    python?: string;
+  },
 ): Promise<DemoCameras> {
   const planned = plan(gatewayFiles, opts.env, opts.log);
   if (planned.length === 0) return { count: 0, env: {}, banner: () => [], stop: async () => undefined };
@@ -121,7 +127,7 @@ export async function startDemoCameras(
   const env: Record<string, string> = {};
   let rtspOff: string | undefined;
   try {
-    const rtsp = await tryRtsp(mounts, opts.log);
+    const rtsp = await tryRtsp(mounts, opts.log, opts.python);
     if (typeof rtsp === 'string') rtspOff = rtsp;
     else started.rtsp = rtsp;
     for (const [i, c] of planned.entries()) {
