@@ -204,14 +204,19 @@ export function loadGatewayConfig(
   return { file, gateway, dataDir: path.resolve(base, gateway.dataDir) };
 }
 
-/** Guesses what a file is from its top-level keys: `city`, `gateway` or a hub config (`city` as a path). */
-export function detectConfigKind(file: string): 'city' | 'gateway' | 'hub' | undefined {
+/**
+ * Guesses what a file is from its top-level keys: `city`, `gateway` or a hub config (`city` as a
+ * path), a case catalogue (`classes`) or case rules (`rules` as a list).
+ */
+export function detectConfigKind(file: string): 'city' | 'gateway' | 'hub' | 'catalogue' | 'rules' | undefined {
   try {
     const data = parseDocument(readFileSync(file, 'utf8')).toJS() as Record<string, unknown> | null;
     if (!data || typeof data !== 'object') return undefined;
     if ('gateway' in data || 'devices' in data) return 'gateway';
     if ('districts' in data || (typeof data.city === 'object' && data.city !== null)) return 'city';
     if (typeof data.city === 'string' || 'mqtt' in data || 'accounts' in data) return 'hub';
+    if ('classes' in data) return 'catalogue';
+    if (Array.isArray(data.rules)) return 'rules';
   } catch {
     return undefined;
   }

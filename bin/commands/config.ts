@@ -1,10 +1,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { detectConfigKind, loadCityConfig, loadGatewayConfig, loadHubConfig } from '../../config/load.js';
+import {
+  detectConfigKind,
+  loadCityConfig,
+  loadConfigFile,
+  loadGatewayConfig,
+  loadHubConfig,
+} from '../../config/load.js';
+import { catalogueSchema } from '../../config/schema/catalogue.js';
 import { jsonSchemas } from '../../config/schema/json-schema.js';
+import { rulesConfigSchema } from '../../config/schema/rules.js';
 import { driverOptionsValidator } from '../../drivers/index.js';
 import { ConfigError } from '../../drivers/sdk/errors.js';
+import { createWorkCalendar } from '../../hub/src/cases/calendar.js';
+import { createCatalogue, loadCatalogue, loadRules } from '../../hub/src/cases/catalogue.js';
 
 const GENERATED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/generated');
 
@@ -13,9 +23,17 @@ function validateOne(file: string): number {
   try {
     if (kind === 'hub') loadHubConfig(file);
     else if (kind === 'gateway') loadGatewayConfig(file, driverOptionsValidator);
-    else if (kind === 'city') loadCityConfig(file);
+    else if (kind === 'city') {
+      // The catalogue and rules a city names are part of it: their mistakes are the city's too.
+      const city = loadCityConfig(file);
+      const calendar = createWorkCalendar(city.workCalendar, city.city.timezone);
+      loadRules(file, city.rules, createCatalogue(loadCatalogue(file, city.catalogue), calendar.workDayMs));
+    } else if (kind === 'catalogue') loadConfigFile(file, catalogueSchema);
+    else if (kind === 'rules') loadConfigFile(file, rulesConfigSchema);
     else {
-      console.error(`${file}: cannot tell what kind of config this is (expected a hub, gateway or city config)`);
+      console.error(
+        `${file}: cannot tell what kind of config this is (expected a hub, gateway, city, catalogue or rules config)`,
+      );
       return 1;
     }
     console.log(`${file}: ok (${kind} config)`);
