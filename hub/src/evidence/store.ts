@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'libsql';
 import { type EvidenceMeta, sha256Hex } from '../../../drivers/sdk/media-wire.js';
@@ -114,11 +114,25 @@ export class EvidenceStore {
     this.byId = this.db.prepare('SELECT * FROM evidence WHERE id = ?');
   }
 
-  /** Opens (creates) the store in the hub's data dir; leftovers of an interrupted write are removed. */
-  static async open(dataDir: string, now: () => number = Date.now): Promise<EvidenceStore> {
+  /**
+   * Opens (creates) the store in the hub's data dir. Leftovers of an interrupted write are removed,
+   * and parts of split evidence untouched for `stalePartsMs` (default 7 days): their other parts
+   * will not come (the edge's quota policy dropped them), and they would stay forever.
+   */
+  static async open(
+    dataDir: string,
+    now: () => number = Date.now,
+    stalePartsMs = 7 * 86_400_000,
+  ): Promise<EvidenceStore> {
     const store = new EvidenceStore(dataDir, now);
     await rm(store.tmp, { recursive: true, force: true });
     await mkdir(store.tmp, { recursive: true });
+    const parts = await readdir(store.partsDir).catch(() => [] as string[]);
+    for (const id of parts) {
+      const dir = path.join(store.partsDir, id);
+      const modified = (await stat(dir).catch(() => undefined))?.mtimeMs ?? 0;
+      if (now() - modified > stalePartsMs) await rm(dir, { recursive: true, force: true });
+    }
     return store;
   }
 

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +87,23 @@ describe('EvidenceStore', () => {
     expect(store.list({})).toHaveLength(1);
     const other = await store.put(input(randomBytes(10_000)));
     expect(other.record.id).not.toBe(first.record.id);
+  });
+
+  it('removes parts of split evidence left untouched for a week when it opens, and keeps recent ones', async () => {
+    const { store, dir } = await open();
+    const stale = path.join(store.partsDir, 'a'.repeat(64));
+    const fresh = path.join(store.partsDir, 'b'.repeat(64));
+    for (const d of [stale, fresh]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, '0'), 'part');
+    }
+    const eightDaysAgo = (Date.now() - 8 * 86_400_000) / 1000;
+    utimesSync(stale, eightDaysAgo, eightDaysAgo);
+    store.close();
+    stores.pop();
+    const reopened = await EvidenceStore.open(dir);
+    stores.push(reopened);
+    expect(readdirSync(reopened.partsDir)).toEqual(['b'.repeat(64)]);
   });
 
   it('lists by device, asset and command, and survives a reopen', async () => {
