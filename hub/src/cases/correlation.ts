@@ -133,7 +133,7 @@ export class Correlator {
       this.track(c);
       return { case: c, signal: signal(c.id), effect: 'joined' };
     }
-    const where = { ...(s.asset ? { asset: s.asset } : {}) };
+    const where = s.asset ? { asset: s.asset } : grid ? { grid } : {};
     const assignment = this.opts.responsibility.assign(s.category, where);
     let c = openCase(
       {

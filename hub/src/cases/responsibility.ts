@@ -16,6 +16,13 @@ export interface Locality {
   grid?: string;
 }
 
+/** What a case is about: an asset, a grid cell (a signal of a whole cell), and/or a point. */
+export interface Where {
+  asset?: string;
+  grid?: string;
+  point?: LonLat;
+}
+
 export interface Assignment extends Locality {
   /** Unit id; undefined when nobody is responsible (the centre must assign one by hand). */
   unit?: string;
@@ -25,9 +32,9 @@ export interface Assignment extends Locality {
 
 export interface Responsibility {
   /** District and grid cell of an asset (its own, else where it stands) or of a point. */
-  locate(where: { asset?: string; point?: LonLat }): Locality;
+  locate(where: Where): Locality;
   /** The responsible unit of a case in the category about the asset and/or at the point. */
-  assign(category: CategoryKey, where: { asset?: string; point?: LonLat }): Assignment;
+  assign(category: CategoryKey, where: Where): Assignment;
   /** The unit record by id. */
   unit(id: string): UnitConfig | undefined;
 }
@@ -47,10 +54,10 @@ export function createResponsibility(city: CityPart): Responsibility {
 
   const districtAt = (point: LonLat) => city.districts.find((d) => pointInPolygon(point, d.boundary))?.id;
 
-  const locate = (where: { asset?: string; point?: LonLat }): Locality => {
+  const locate = (where: Where): Locality => {
     const asset = where.asset ? assets.get(where.asset) : undefined;
     const point = asset?.location ?? where.point;
-    const grid = asset?.grid ?? (point ? gridCellAt(city.gridCells, point) : undefined);
+    const grid = asset?.grid ?? where.grid ?? (point ? gridCellAt(city.gridCells, point) : undefined);
     const district =
       asset?.district ?? (grid ? cells.get(grid)?.district : undefined) ?? (point ? districtAt(point) : undefined);
     return { ...(district ? { district } : {}), ...(grid ? { grid } : {}) };

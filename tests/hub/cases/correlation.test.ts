@@ -179,6 +179,14 @@ describe('correlation', () => {
     });
   });
 
+  it('a signal about a whole grid cell (k of n per cell) goes to the cell’s territorial unit', () => {
+    const out = correlator().onSignal(
+      signal({ kind: 'raise', at: t0, category: 'event:0406', rule: 'cell', asset: undefined, grid: '330106001001' }),
+    );
+    expect(out?.case).toMatchObject({ grid: '330106001001', district: 'xihu', unit: 'beishan-street' });
+    expect(out?.case.asset).toBeUndefined();
+  });
+
   it('a normal signal without an open case is dropped', () => {
     expect(correlator().onSignal(signal({ kind: 'normal', at: t0 }))).toBeUndefined();
   });
