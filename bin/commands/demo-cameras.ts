@@ -21,6 +21,8 @@ const EXAMPLE_PRESET = '2';
 
 export interface DemoCameras {
   readonly count: number;
+  /** The simulators, in gateway-file and device order (their ids are the device ids). */
+  readonly cameras: readonly SimulatedCamera[];
   /** Variables the gateway configs' `${ENV}` references need: simulator URLs and generated passwords. */
   readonly env: Readonly<Record<string, string>>;
   /** Lines for the demo's banner: the endpoints and how to ask for evidence. */
@@ -117,7 +119,7 @@ export async function startDemoCameras(
   },
 ): Promise<DemoCameras> {
   const planned = plan(gatewayFiles, opts.env, opts.log);
-  if (planned.length === 0) return { count: 0, env: {}, banner: () => [], stop: async () => undefined };
+  if (planned.length === 0) return { count: 0, cameras: [], env: {}, banner: () => [], stop: async () => undefined };
   const mounts = planned.map((c) => c.device.toLowerCase().replace(/[^a-z0-9-]/g, '-'));
   const started: { rtsp?: RtspServer; cameras: SimulatedCamera[] } = { cameras: [] };
   const stop = async () => {
@@ -158,6 +160,7 @@ export async function startDemoCameras(
   const firstId = first.identity.name;
   return {
     count: started.cameras.length,
+    cameras: started.cameras,
     env,
     banner(hubUrl) {
       const width = Math.max(...planned.map((c) => c.device.length));

@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
 import { HttpDigestServer, UsernameTokenVerifier } from './auth.js';
-import { renderFrame } from './frame.js';
+import { activeMarkers, type FrameScene, renderFrame } from './frame.js';
 import { type CameraEventKind, notificationMessage } from './notifications.js';
 import { DEFAULT_PRESETS, PtzHead } from './ptz.js';
 import { PullPoints } from './pull-points.js';
@@ -64,8 +64,13 @@ export class SimulatedCamera {
   readonly pullPoints: PullPoints;
   readonly stats: SimCameraStats = { soapRequests: 0, authFailures: 0, snapshots: 0, reboots: 0 };
   snapshotMode: SnapshotMode;
-  /** Where the head was when the last snapshot was drawn (tests check a capture waited for the preset). */
-  lastSnapshot: { at: number; position: PtzVector; moving: boolean; preset?: string } | undefined;
+  /**
+   * Where the head was when the last snapshot was drawn (tests check a capture waited for the preset),
+   * and the scene and event markers drawn on it.
+   */
+  lastSnapshot:
+    | { at: number; position: PtzVector; moving: boolean; preset?: string; scene?: string; markers: string[] }
+    | undefined;
   streamUri: string;
   private readonly clock: Clock;
   private readonly tokens: UsernameTokenVerifier;
@@ -251,13 +256,7 @@ export class SimulatedCamera {
         Buffer.from('<!DOCTYPE html><html><head><title>Login</title></head><body><form>user</form></body></html>'),
       );
     this.stats.snapshots++;
-    this.lastSnapshot = {
-      at: this.clock.now(),
-      position: this.ptz.position(),
-      moving: this.ptz.moving(),
-      preset: this.ptz.presetName,
-    };
-    const jpeg = await renderFrame({
+    const frame: FrameScene = {
       camera: this.opts.name,
       ...(this.opts.scene ? { scene: this.opts.scene } : {}),
       ...(this.state.crossing ? { crossing: this.state.crossing } : {}),
@@ -269,7 +268,16 @@ export class SimulatedCamera {
       tamper: this.state.tamper,
       width: profile.width,
       height: profile.height,
-    });
+    };
+    this.lastSnapshot = {
+      at: frame.at,
+      position: frame.position,
+      moving: this.ptz.moving(),
+      preset: this.ptz.presetName,
+      scene: this.opts.scene,
+      markers: activeMarkers(frame),
+    };
+    const jpeg = await renderFrame(frame);
     send(
       res,
       200,

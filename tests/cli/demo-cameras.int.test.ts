@@ -68,7 +68,26 @@ describe('the demo cameras', () => {
       await expect(
         fetchSnapshot(snapshot, { ...o, password: 'wrong' }, { timeoutMs: 5000, maxBytes: 1 << 20 }),
       ).rejects.toMatchObject({ code: 'CAMERA_AUTH_FAILED' });
+      // what it drew: the asset the camera watches, no event marker yet
+      const asset = city.assets.find((a) => a.id === d.asset);
+      const sim = cameras.cameras.find((c) => c.identity.name === d.id);
+      expect(sim?.lastSnapshot).toMatchObject({ scene: `${asset?.id} ${asset?.kind}`, markers: [] });
     }
+
+    // an event raised on a camera shows on its next snapshot while it is active
+    const bridgeCam = cameras.cameras.find((c) => c.identity.name === 'XH-CAM01');
+    const bridge = devices.find((d) => d.id === 'XH-CAM01')?.options as {
+      url: string;
+      username: string;
+      password: string;
+    };
+    for (const hook of ['kind=motion&value=true', 'kind=analytics&value=5'])
+      expect((await fetch(`${bridgeCam?.identity.baseUrl}/sim/event?${hook}`, { method: 'POST' })).status).toBe(204);
+    await fetchSnapshot(bridge.url.replace('/onvif/device_service', '/snapshot/Profile_1.jpg'), bridge, {
+      timeoutMs: 5000,
+      maxBytes: 1 << 20,
+    });
+    expect(bridgeCam?.lastSnapshot).toMatchObject({ scene: 'BR-XH-001 bridge', markers: ['MOTION', 'LINE CROSSED 5'] });
 
     const urls = devices.map((d) => (d.options as { url: string }).url);
     await cameras.stop();
