@@ -1,6 +1,5 @@
 /**
- * `citygrid edge` with the test camera driver added to the shipped drivers (and onvif-camera,
- * should the list not carry it): the same startEdge, config loader and signal handling as
+ * `citygrid edge` with the test camera driver added to the shipped drivers: the same startEdge, config loader and signal handling as
  * bin/commands/edge.ts, run as a real process by the evidence e2e tests and the capture bench (so
  * it can be SIGKILLed). Usage: node --import tsx <this> --config <gateway.yaml>
  */
@@ -8,15 +7,13 @@
 import { untilStopSignal } from '../../../bin/lib/signals.js';
 import { loadGatewayConfig } from '../../../config/load.js';
 import { createRegistry, createTransport, drivers, validateDriverOptions } from '../../../drivers/index.js';
-import { onvifCamera } from '../../../drivers/onvif-camera/definition.js';
 import { createLogger } from '../../../drivers/sdk/log.js';
 import { startEdge } from '../../../edge/src/main.js';
 import { testCameraDriver } from './test-camera.js';
 
 const file = process.argv[process.argv.indexOf('--config') + 1];
 if (!file) throw new Error('usage: edge-with-test-camera --config <gateway.yaml>');
-const shipped = drivers.some((d) => d.id === onvifCamera.id) ? drivers : [...drivers, onvifCamera];
-const registry = createRegistry([...shipped, testCameraDriver]);
+const registry = createRegistry([...drivers, testCameraDriver]);
 const loaded = loadGatewayConfig(file, (driver, options, placement) =>
   validateDriverOptions(driver, options, registry, placement),
 );
