@@ -227,11 +227,14 @@ describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
     const after = await eventually(
       async () => {
         const p = await vehiclePoints();
-        // readings of the outage (~4) plus fresh ones
-        return p.length >= countBefore + 8 && p.at(-1)!.time > resumeFrom - 1000 ? p : undefined;
+        // readings of the outage (~4) plus fresh ones; live readings go before the backlog, so the
+        // outage's hole closes a moment after fresh points arrive: wait for both
+        const fresh = p.length >= countBefore + 8 && p.at(-1)!.time > resumeFrom - 1000;
+        const whole = p.every((x, i) => i === 0 || x.time - p[i - 1]!.time <= 1500);
+        return fresh && whole ? p : undefined;
       },
       40_000,
-      'delivery to resume after the hub restart',
+      'delivery to resume after the hub restart, the outage backlog included',
     );
 
     // Nothing lost: one point per GPS second from the first to the last, no holes across the outage.
