@@ -29,3 +29,12 @@ export class CalendarError extends CitygridError {
     super('CASE_CALENDAR', message);
   }
 }
+
+/** A case id the store does not have. */
+export class UnknownCaseError extends CitygridError {
+  readonly caseId: string;
+  constructor(caseId: string) {
+    super('CASE_UNKNOWN', `no case "${caseId}"`);
+    this.caseId = caseId;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The case core put together for the hub: rule engine -> correlator -> store, plus person-made
+ * transitions and the clock (rule ticks, back-to-normal holds, overdue stages). Every call saves
+ * what it changed in one durable transaction before returning, and returns the changes so the
+ * caller can publish them (SSE, notifications). Time always comes from the caller.
+ */
+import type { CatalogueConfig } from '../../../config/schema/catalogue.js';
+import type { CityConfig } from '../../../config/schema/city.js';
+import type { Profile, RulesConfig } from '../../../config/schema/rules.js';
+import { createWorkCalendar } from './calendar.js';
+import { createCatalogue } from './catalogue.js';
+import { type CaseSignal, Correlator, type Report } from './correlation.js';
+import { UnknownCaseError } from './errors.js';
+import type { CaseRecord } from './model.js';
+import { createResponsibility } from './responsibility.js';
+import { type CameraObservation, createRuleEngine, type Observation, type Signal } from './rules.js';
+import { type CaseStore, openCaseStore } from './store.js';
+import { type Command, findOverdue, transition, type WorkflowContext } from './workflow.js';
+
+export interface CaseChange {
+  case: CaseRecord;
+  /** What happened: opened, joined, noted (a signal recorded), or the workflow action. */
+  effect: string;
+}
+
+export interface CaseService {
+  onReadings(readings: readonly Observation[]): CaseChange[];
+  onCameraEvent(event: CameraObservation): CaseChange[];
+  /** A hotline (12319) or inspector report: joins a nearby open case of its category, else opens one. */
+  report(report: Report): CaseChange;
+  /** A person's (or the system's) workflow command; throws TransitionRefusedError or UnknownCaseError. */
+  apply(caseId: string, command: Command): CaseRecord;
+  /** The clock: staleness and windows, holds after back-to-normal, overdue stages. */
+  tick(now: number): CaseChange[];
+  setProfile(profile: Profile): void;
+  readonly store: CaseStore;
+  readonly ctx: WorkflowContext;
+  close(): void;
+}
+
+export interface CaseServiceOptions {
+  city: CityConfig;
+  catalogue: CatalogueConfig;
+  rules: RulesConfig;
+  /** Directory of cases.db (the hub data dir). */
+  dataDir: string;
+  /** Prefix of case ids. Default CG. */
+  idPrefix?: string;
+  joinWindowMs?: number;
+}
+
+export function openCaseService(opts: CaseServiceOptions): CaseService {
+  const calendar = createWorkCalendar(opts.city.workCalendar, opts.city.city.timezone);
+  const ctx: WorkflowContext = { catalogue: createCatalogue(opts.catalogue, calendar.workDayMs), calendar };
+  const store = openCaseStore(opts.dataDir);
+  const engine = createRuleEngine(opts.rules.rules);
+  engine.load(store.ruleState());
+  const correlator = new Correlator({
+    ctx,
+    responsibility: createResponsibility(opts.city),
+    newId: () => store.nextId(opts.idPrefix ?? 'CG'),
+    ...(opts.joinWindowMs !== undefined ? { joinWindowMs: opts.joinWindowMs } : {}),
+  });
+  for (const c of store.openCases()) correlator.track(c);
+
+  /** Correlates signals, runs `then` (clock work that must see them), saves it all in one transaction. */
+  const commit = (signals: readonly Signal[], now: number, then: () => CaseChange[] = () => []): CaseChange[] => {
+    const changes: CaseChange[] = [];
+    const recorded: CaseSignal[] = [];
+    for (const s of signals) {
+      const out = correlator.onSignal(s);
+      if (!out) continue;
+      recorded.push(out.signal);
+      changes.push({ case: out.case, effect: out.effect });
+    }
+    changes.push(...then());
+    const latest = new Map(changes.map((c) => [c.case.id, c.case]));
+    store.save({ cases: [...latest.values()], signals: recorded, ruleState: engine.changed() }, now);
+    return changes;
+  };
+
+  return {
+    store,
+    ctx,
+    setProfile: (p) => engine.setProfile(p),
+    onReadings(readings) {
+      const signals = readings.flatMap((r) => engine.onReading(r));
+      const now = readings.reduce((m, r) => Math.max(m, r.ts), 0);
+      return commit(signals, now);
+    },
+    onCameraEvent(event) {
+      return commit(engine.onCameraEvent(event), event.ts);
+    },
+    report(r) {
+      const out = correlator.onReport(r);
+      store.save({ cases: [out.case], signals: [out.signal] }, r.at);
+      return { case: out.case, effect: out.effect };
+    },
+    apply(caseId, command) {
+      const c = correlator.get(caseId) ?? store.get(caseId);
+      if (!c) throw new UnknownCaseError(caseId);
+      const next = transition(c, command, ctx);
+      store.save({ cases: [next] }, command.at);
+      correlator.track(next);
+      return next;
+    },
+    tick(now) {
+      // Signals first: a gauge silent again must not have its case marked back to normal.
+      return commit(engine.tick(now), now, () => {
+        const out: CaseChange[] = correlator
+          .tick(now)
+          .map((c) => ({ case: c, effect: c.history.at(-1)?.action ?? 'tick' }));
+        for (const c0 of correlator.openCases()) {
+          let c = c0;
+          for (const cmd of findOverdue(c0, now)) c = transition(c, cmd, ctx);
+          if (c !== c0) {
+            correlator.track(c);
+            out.push({ case: c, effect: 'mark_overdue' });
+          }
+        }
+        return out;
+      });
+    },
+    close() {
+      store.close();
+    },
+  };
+}
