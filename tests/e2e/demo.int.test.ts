@@ -165,6 +165,7 @@ describe('citygrid demo', () => {
         20_000,
         'every example camera online at the hub',
       );
+      const captureAt = Date.now();
       const posted = await fetch(`${api}/api/cameras/XH-CAM01/capture`, {
         method: 'POST',
         body: JSON.stringify({ mode: 'snapshot', preset: '2' }),
@@ -184,6 +185,8 @@ describe('citygrid demo', () => {
         20_000,
         'evidence of the capture',
       );
+      // Reported, not asserted: includes the simulated PTZ head's 1.5 s move to the preset.
+      console.log(JSON.stringify({ demo_capture_to_evidence_ms: Date.now() - captureAt }));
       const evidence = await fetch(`${api}/api/evidence/${evidenceId}`);
       expect(evidence.status).toBe(200);
       expect(evidence.headers.get('content-type')).toBe('image/jpeg');
