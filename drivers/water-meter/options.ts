@@ -47,7 +47,11 @@ export function withSampleInterval(device: BusDevice<unknown>, o: MeterCommonOpt
   let pollSoon: (() => void) | undefined;
   const adjustable: PolledDevice = Object.create(device, {
     pollIntervalMs: { get: () => interval, enumerable: true },
-    bindPollSoon: { value: (fn: () => void) => void (pollSoon = fn) },
+    bindPollSoon: {
+      value: (fn: () => void) => {
+        pollSoon = fn;
+      },
+    },
     command: {
       value: async (cmd: Parameters<NonNullable<PolledDevice['command']>>[0]) => {
         const asked = requestedSampleInterval(cmd, MIN_METER_INTERVAL_MS);
