@@ -3,7 +3,9 @@
  * Hub (embedded aedes + embedded store) + one edge agent per example gateway + one simulated
  * truck per GPS device, each truck writing NMEA into a real pty pair (socat) whose other end the
  * edge reads. Without socat the simulator serves the sentences over loopback TCP instead, as a
- * serial device server would. Everything runs in this process except socat, whose PIDs we own.
+ * serial device server would. The meter buses, structure loggers and cameras are simulated too
+ * (demo-meters.ts, demo-structures.ts, demo-cameras.ts). Everything runs in this process except
+ * socat and the cameras' gst-rtsp-server, whose PIDs we own.
  */
 
 import { randomBytes } from 'node:crypto';

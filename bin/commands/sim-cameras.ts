@@ -91,9 +91,10 @@ export async function runCameras(args: string[]): Promise<number> {
     return 1;
   }
   console.log(`sim cameras: ${fleet.cameras.length} camera(s), user "${opts.username}", password "${opts.password}"`);
-  for (const cam of fleet.cameras)
+  for (const [i, cam] of fleet.cameras.entries())
     console.log(
       `  ${cam.identity.name}  device ${cam.deviceUrl}` +
+        (opts.scenes?.[i] ? `  scene "${opts.scenes[i]}"` : '') +
         (cam.snapshotMode === 'none' ? '' : `  snapshot ${cam.snapshotUrl()}`) +
         (fleet.rtsp ? `  rtsp ${cam.streamUri}` : ''),
     );
