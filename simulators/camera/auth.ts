@@ -18,8 +18,10 @@ export function passwordDigest(nonceBase64: string, created: string, password: s
 export type TokenVerdict = 'ok' | 'missing' | 'wrong-user' | 'wrong-password' | 'stale' | 'replayed';
 
 /**
- * Checks UsernameTokens: right user and digest, Created within ±`skewMs` of the camera clock, and a
- * (nonce, created) pair not seen before inside that window (replay protection).
+ * Checks UsernameTokens: right user and digest, Created within ±`skewMs` of the camera clock, and,
+ * with `refuseReplays`, a (nonce, created) pair not seen before inside that window. Off by
+ * default: Debian's onvif-util sends one nonce for a whole session, so two requests in the same
+ * millisecond carry the same token, and cameras in the field accept that.
  */
 export class UsernameTokenVerifier {
   private readonly seen = new Map<string, number>();
@@ -27,6 +29,7 @@ export class UsernameTokenVerifier {
   constructor(
     private readonly credentials: { username: string; password: string },
     private readonly skewMs = 5 * 60_000,
+    private readonly refuseReplays = false,
   ) {}
 
   verify(token: UsernameToken | undefined, now: number): TokenVerdict {
@@ -39,6 +42,7 @@ export class UsernameTokenVerifier {
       return 'wrong-password';
     const created = Date.parse(token.created);
     if (!Number.isFinite(created) || Math.abs(created - now) > this.skewMs) return 'stale';
+    if (!this.refuseReplays) return 'ok';
     for (const [key, at] of this.seen) if (now - at > this.skewMs) this.seen.delete(key);
     const key = `${token.nonce}|${token.created}`;
     if (this.seen.has(key)) return 'replayed';
