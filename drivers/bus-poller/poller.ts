@@ -3,7 +3,8 @@
  * a time. One request in flight; a response timeout; a quiet line before every request; retries;
  * a slower schedule for a device that keeps failing; online/offline transitions reported once.
  * A frame is credited only to the device being asked and only when that device's matcher claims
- * it: anything else (late, other address, echo, refused, noise) is discarded and counted.
+ * it: anything else (late, other address, echo, refused, noise) is discarded and counted
+ * (attribution.ts).
  */
 import type { Clock } from '../sdk/clock.js';
 import type { ByteTransport } from '../sdk/driver.js';
@@ -11,16 +12,9 @@ import { describeError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/log.js';
 import { openTransport } from '../sdk/open-transport.js';
 import { reopenDelayOf } from '../sdk/stream-driver.js';
+import { createFrameAttribution, emptyCounters, type Safely, type Slot } from './attribution.js';
 import { backoffDelayMs, type SilenceSpec, silenceMs, systemTimers, type Timers, wireTimeMs } from './timing.js';
-import type {
-  BusDevice,
-  BusPollerCounters,
-  DeviceState,
-  Discard,
-  DiscardReason,
-  MatchVerdict,
-  PollFailure,
-} from './types.js';
+import type { BusDevice, BusPollerCounters, DeviceState, Discard, PollFailure } from './types.js';
 
 export { systemTimers, type Timers } from './timing.js';
 export * from './types.js';
@@ -63,13 +57,6 @@ export interface BusPoller {
   deviceState(id: string): DeviceState | undefined;
 }
 
-interface Slot {
-  device: BusDevice<unknown>;
-  index: number;
-  state: DeviceState;
-  lastSent: Buffer | undefined;
-}
-
 interface InFlight {
   slot: Slot;
   request: Buffer;
@@ -78,8 +65,6 @@ interface InFlight {
   pollStartedAt: number;
   timer: unknown;
 }
-
-const DISCARD_REASONS: readonly DiscardReason[] = ['late', 'other-address', 'echo', 'refused', 'noise'];
 
 export function createBusPoller(opts: BusPollerOptions): BusPoller {
   const { transport, log, clock } = opts;
@@ -103,14 +88,7 @@ export function createBusPoller(opts: BusPollerOptions): BusPoller {
     };
   });
 
-  const counters: BusPollerCounters = {
-    requests: 0,
-    answers: 0,
-    timeouts: 0,
-    failedPolls: 0,
-    discarded: Object.fromEntries(DISCARD_REASONS.map((r) => [r, 0])) as Record<DiscardReason, number>,
-    refusedByReason: {},
-  };
+  const counters = emptyCounters();
 
   let running = false;
   let inFlight: InFlight | undefined;
@@ -122,21 +100,14 @@ export function createBusPoller(opts: BusPollerOptions): BusPoller {
   let rest: Buffer = Buffer.alloc(0);
   let framingSlot: Slot | undefined = slots[0];
 
-  const safely = (fn: () => void, message: string, device?: string): void => {
+  const safely: Safely = (fn, message, device) => {
     try {
       fn();
     } catch (err) {
       log.error({ err, device }, message);
     }
   };
-
-  const discard = (d: Discard): void => {
-    if (d.reason === 'noise') counters.discarded.noise += d.bytes;
-    else counters.discarded[d.reason]++;
-    if (d.decodeReason) counters.refusedByReason[d.decodeReason] = (counters.refusedByReason[d.decodeReason] ?? 0) + 1;
-    if (d.reason !== 'noise') log.debug(d, 'Frame discarded');
-    if (opts.onDiscard) safely(() => opts.onDiscard?.(d), 'Discard handler failed');
-  };
+  const { discard, judge, classifyStray } = createFrameAttribution({ slots, counters, log, safely, hooks: opts });
 
   const setOnline = (slot: Slot, online: boolean, reason: string): void => {
     if (slot.state.online === online) return;
@@ -273,42 +244,6 @@ export function createBusPoller(opts: BusPollerOptions): BusPoller {
     setOnline(slot, true, wasFailing > 0 ? `answered after ${wasFailing} failed polls` : 'answered');
     const info = { attempt: flight.attempt, elapsedMs: now - flight.sentAt };
     safely(() => slot.device.onAnswer(value, info), 'Answer handler failed', slot.device.id);
-  };
-
-  const judge = (slot: Slot, frame: Buffer, sent: Buffer): MatchVerdict<unknown> => {
-    try {
-      return slot.device.match(frame, sent);
-    } catch (err) {
-      log.error({ err, device: slot.device.id }, 'Frame matcher failed');
-      return { verdict: 'not-mine' };
-    }
-  };
-
-  /** A frame that is not the in-flight device's answer: whose is it? Credited to nobody either way. */
-  const classifyStray = (frame: Buffer, asked: Slot | undefined, firstVerdict?: MatchVerdict<unknown>): void => {
-    const inFlightId = asked?.device.id;
-    const base = { bytes: frame.length, ...(inFlightId ? { inFlight: inFlightId } : {}) };
-    if (firstVerdict?.verdict === 'refused') {
-      discard({ ...base, reason: 'refused', decodeReason: firstVerdict.error.reason });
-      return;
-    }
-    if (firstVerdict?.verdict === 'echo') {
-      discard({ ...base, reason: 'echo', from: asked?.device.id });
-      return;
-    }
-    let refused: MatchVerdict<unknown> | undefined;
-    for (const s of slots) {
-      if (s === asked || !s.lastSent) continue;
-      const v = judge(s, frame, s.lastSent);
-      if (v.verdict === 'mine' || v.verdict === 'echo') {
-        discard({ ...base, reason: v.verdict === 'mine' ? 'late' : 'echo', from: s.device.id });
-        return;
-      }
-      if (v.verdict === 'refused') refused ??= v;
-    }
-    if (refused?.verdict === 'refused' && !firstVerdict)
-      discard({ ...base, reason: 'refused', decodeReason: refused.error.reason });
-    else discard({ ...base, reason: 'other-address' });
   };
 
   const onFrame = (frame: Buffer): void => {
