@@ -14,6 +14,8 @@
  * Evidence (media-wire.ts frames, one item per message) has a lane of its own with at most
  * MEDIA_IN_FLIGHT items on the wire: live readings never queue behind more than two items in
  * the socket, and the link does not idle while the hub's ack of the previous one comes back.
+ * The window and its lane caps are in uplink-window.ts; commands other than `ack` in
+ * uplink-commands.ts.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../drivers/sdk/clock.js';
@@ -29,12 +31,14 @@ import {
   topics,
 } from '../../drivers/sdk/wire.js';
 import type { Outbox, OutboxMessage } from './outbox.js';
+import { type CommandHandler, CommandRouter } from './uplink-commands.js';
 import { uplinkPayload } from './uplink-payload.js';
+import { SendWindow } from './uplink-window.js';
+
+export type { CommandHandler } from './uplink-commands.js';
 
 /** How often recorded outbox losses are turned into `outbox.loss` events while connected. */
 const LOSS_REPORT_EVERY_MS = 1000;
-/** Evidence messages on the wire at most (1 measured 12.5 items/s of 100 kB, 2 measured 17.7/s). */
-const MEDIA_IN_FLIGHT = 2;
 
 export interface UplinkOptions {
   url: string;
@@ -57,19 +61,12 @@ export interface UplinkOptions {
   metrics: MetricsRegistry;
 }
 
-/** A command from the hub; the result is published on `cmd-result`. */
-export type CommandHandler = (payload: unknown) => Promise<Record<string, unknown>>;
-
 export class Uplink {
   private client: MqttClient | undefined;
   private isConnected = false;
   private stopping = false;
-  /** Message id -> the message and when it was last put on the wire, until the hub acknowledges it. */
-  private readonly inFlight = new Map<number, { message: OutboxMessage; sentAt: number }>();
-  private readonly firstSentAt = new Map<number, number>();
-  /** Messages composed before the current connection, to send again first; and how far we got. */
-  private replay: OutboxMessage[] = [];
-  private replayCursor = 0;
+  /** Messages on the wire until the hub acknowledges them, and the replay of this connection. */
+  private readonly window: SendWindow;
   /** Stopping: compose the live lane without waiting for maxDelay. */
   private flushing = false;
   private lastLossReport = 0;
@@ -79,19 +76,18 @@ export class Uplink {
   private liveTimer: NodeJS.Timeout | undefined;
   private disconnectedSince: number | undefined;
   private lastError: string | undefined;
-  /** Commands other than `ack`; adding one is adding an entry. */
-  private readonly commands = new Map<string, CommandHandler>();
+  private readonly commands: CommandRouter;
   private readonly sent;
   private readonly resent;
   private readonly acked;
   private readonly itemsAcked;
   private readonly acksIgnored;
   private readonly connects;
-  private readonly commandsUnknown;
   private readonly evidenceAcked;
   private readonly evidenceAckedBytes;
 
   constructor(private readonly opts: UplinkOptions) {
+    this.window = new SendWindow(opts.maxInFlight, opts.backlogInFlight);
     const m = opts.metrics;
     this.sent = m.counter(
       'citygrid_edge_messages_sent_total',
@@ -108,7 +104,7 @@ export class Uplink {
     );
     this.acksIgnored = m.counter('citygrid_edge_acks_ignored_total', 'Hub acks ignored, by reason.');
     this.connects = m.counter('citygrid_edge_mqtt_connects_total', 'Successful MQTT connections.');
-    this.commandsUnknown = m.counter('citygrid_edge_commands_unknown_total', 'Commands received that have no handler.');
+    this.commands = new CommandRouter(m, opts.log);
     this.evidenceAcked = m.counter(
       'citygrid_edge_evidence_acked_total',
       'Evidence items the hub acknowledged as stored (deleted from the outbox).',
@@ -120,7 +116,7 @@ export class Uplink {
     m.gauge('citygrid_edge_mqtt_connected', '1 while connected to the hub broker.', (g) =>
       g.set({}, this.isConnected ? 1 : 0),
     );
-    m.gauge('citygrid_edge_in_flight', 'Messages sent and awaiting the hub ack.', (g) => g.set({}, this.inFlight.size));
+    m.gauge('citygrid_edge_in_flight', 'Messages sent and awaiting the hub ack.', (g) => g.set({}, this.window.size));
   }
 
   get connected(): boolean {
@@ -128,11 +124,11 @@ export class Uplink {
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.window.size;
   }
 
   registerCommand(name: string, handler: CommandHandler): void {
-    this.commands.set(name, handler);
+    this.commands.register(name, handler);
   }
 
   start(): void {
@@ -247,10 +243,8 @@ export class Uplink {
     });
     // Whatever was on the wire before may be lost with the old connection: send it again, events
     // first; what was taken while the link was down is backlog from now on.
-    this.inFlight.clear();
     const composed = this.opts.outbox.unacked();
-    this.replay = [...composed.filter((m) => m.channel === 'event'), ...composed.filter((m) => m.channel !== 'event')];
-    this.replayCursor = 0;
+    this.window.restart(composed);
     this.opts.outbox.markBacklog();
     this.lastLossReport = 0;
     const backlog = this.opts.outbox.stats().backlog + composed.reduce((n, m) => n + m.count, 0);
@@ -261,9 +255,7 @@ export class Uplink {
   /** Logs the replay rate once the backlog is sent and acknowledged. */
   private replayDone(): void {
     const r = this.replaying;
-    if (!r || this.opts.outbox.stats().backlog > 0 || this.replayCursor < this.replay.length) return;
-    for (const { message } of this.inFlight.values()) if (message.lane === 'backlog') return;
-    for (const message of this.replay) if (this.inFlight.has(message.id)) return;
+    if (!r || this.opts.outbox.stats().backlog > 0 || this.window.replayPending()) return;
     this.replaying = undefined;
     const ms = Math.max(1, this.opts.clock.now() - r.since);
     this.opts.log.info(
@@ -283,34 +275,14 @@ export class Uplink {
 
   private pump(): void {
     if (!this.isConnected || this.stopping) return;
-    const { outbox, maxInFlight } = this.opts;
+    const { outbox } = this.opts;
     const now = this.opts.clock.now();
     if (now - this.lastLossReport >= LOSS_REPORT_EVERY_MS) {
       this.lastLossReport = now;
       outbox.reportLosses();
     }
-    const backlogCap = Math.max(1, Math.min(this.opts.backlogInFlight, maxInFlight - 1));
-    let backlogInFlight = 0;
-    let mediaInFlight = 0;
-    for (const { message } of this.inFlight.values()) {
-      if (message.lane === 'media') mediaInFlight++;
-      else if (message.lane !== 'live') backlogInFlight++;
-    }
-    while (this.replayCursor < this.replay.length && this.inFlight.size < maxInFlight) {
-      const message = this.replay[this.replayCursor] as OutboxMessage;
-      const urgent = message.channel === 'event';
-      if (!urgent && backlogInFlight >= backlogCap) break;
-      this.replayCursor++;
-      if (this.inFlight.has(message.id) || !this.send(message)) continue;
-      if (!urgent) backlogInFlight++;
-    }
-    const slots = maxInFlight - this.inFlight.size;
-    if (slots > 0) {
-      const backlogSlots = Math.max(0, backlogCap - backlogInFlight);
-      const mediaSlots = Math.max(0, MEDIA_IN_FLIGHT - mediaInFlight);
-      for (const message of outbox.compose({ slots, backlogSlots, mediaSlots, flushLive: this.flushing }))
-        this.send(message);
-    }
+    const plan = this.window.fill((message) => this.send(message), this.flushing);
+    if (plan) for (const message of outbox.compose(plan)) this.send(message);
     this.scheduleLive();
   }
 
@@ -334,14 +306,12 @@ export class Uplink {
     const { outbox, address } = this.opts;
     const body = outbox.body(message);
     if (!client || body === undefined) {
-      this.inFlight.delete(message.id);
-      this.firstSentAt.delete(message.id);
+      this.window.drop(message.id);
       return false;
     }
     const now = this.opts.clock.now();
-    const first = this.firstSentAt.get(message.id);
+    const first = this.window.sent(message, now);
     if (first === undefined) {
-      this.firstSentAt.set(message.id, now);
       this.sent.inc({ channel: message.channel });
       if (this.replaying && message.lane === 'backlog') {
         this.replaying.readings += message.count;
@@ -350,7 +320,6 @@ export class Uplink {
     } else {
       this.resent.inc({ channel: message.channel });
     }
-    this.inFlight.set(message.id, { message, sentAt: now });
     const payload = uplinkPayload(message, body, {
       gateway: address.gateway,
       firstUnacked: outbox.firstUnacked(message.bootId),
@@ -366,9 +335,7 @@ export class Uplink {
   private resendOverdue(): void {
     if (!this.isConnected || this.stopping) return;
     const due = this.opts.clock.now() - this.opts.resendAfter;
-    for (const { message, sentAt } of [...this.inFlight.values()]) {
-      if (sentAt <= due) this.send(message);
-    }
+    for (const message of this.window.overdue(due)) this.send(message);
     this.pump();
   }
 
@@ -405,8 +372,8 @@ export class Uplink {
       this.opts.log.debug({ ackBootId: bootId }, 'Ack for a boot the outbox holds nothing of ignored');
       return;
     }
-    for (const { message } of this.inFlight.values()) {
-      if (message.channel === 'media' && message.bootId === bootId && message.seq <= seq) {
+    for (const message of this.window.covered(bootId, seq)) {
+      if (message.channel === 'media') {
         this.evidenceAcked.inc();
         this.evidenceAckedBytes.inc({}, message.bytes);
       }
@@ -416,33 +383,15 @@ export class Uplink {
       this.acked.inc({}, removed.messages);
       this.itemsAcked.inc({}, removed.items);
     }
-    for (const [id, { message }] of this.inFlight) {
-      if (message.bootId === bootId && message.seq <= seq) {
-        this.inFlight.delete(id);
-        this.firstSentAt.delete(id);
-      }
-    }
+    this.window.settle(bootId, seq);
     if (this.replaying) this.replayDone();
     this.pump();
   }
 
   private onCommand(name: string, body: unknown): void {
-    const id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
-    const handler = this.commands.get(name);
-    const reply = (result: Record<string, unknown>) => {
+    this.commands.handle(name, body, (result) => {
       if (!this.isConnected || this.stopping || !this.client) return;
-      const message = { ...(id ? { id } : {}), name, ...result };
-      this.client.publish(topics.cmdResult(this.opts.address), JSON.stringify(message), { qos: 1 }, () => {});
-    };
-    if (!handler) {
-      this.commandsUnknown.inc();
-      this.opts.log.debug({ command: name }, 'Unknown command');
-      reply({ ok: false, error: 'unknown command' });
-      return;
-    }
-    handler(body).then(
-      (result) => reply({ ok: true, ...result }),
-      (err: unknown) => reply({ ok: false, error: describeError(err) }),
-    );
+      this.client.publish(topics.cmdResult(this.opts.address), JSON.stringify(result), { qos: 1 }, () => {});
+    });
   }
 }
