@@ -7,9 +7,11 @@
  * - `message`: composed uplink messages. Composing moves items into a message body and assigns the
  *   boot's next seq in ONE transaction, before the message is sent; a replay after a crash sends
  *   the same (bootId, seq) with the same content, so the hub drops it if it already stored it.
+ *   Their in-memory index is outbox-messages.ts.
  * - `boot`: the next seq of each boot that still has messages; earlier boots are replayed under
  *   their own id and acknowledged separately.
- * - `loss`: thinning not reported yet (loss-ledger.ts). The quota policy is in outbox-quota.ts.
+ * - `loss`: thinning not reported yet (loss-ledger.ts). The quota policy is in outbox-quota.ts, the
+ *   bytes held against the quota and write failures in outbox-space.ts.
  * - `taken`: per device and kind, how many items were ever taken and their ts range, committed
  *   with the items and never deleted (an audit ledger, outbox-store.ts).
  *
@@ -26,12 +28,13 @@ import type { Logger } from '../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import type { CityEvent, Reading } from '../../drivers/sdk/reading.js';
 import { LossLedger, type LossReason } from './loss-ledger.js';
-import type { ComposePlan, Outbox, OutboxChannel, OutboxMessage, OutboxStats } from './outbox.js';
+import type { ComposePlan, Outbox, OutboxMessage, OutboxStats } from './outbox.js';
 import { type Composed, composeMessages } from './outbox-composer.js';
+import { MessageBook } from './outbox-messages.js';
 import { ITEM_EVENT, ITEM_MEDIA, ITEM_READING, QuotaKeeper, ROW_OVERHEAD } from './outbox-quota.js';
+import { OutboxSpace } from './outbox-space.js';
 import {
   inTransaction,
-  isDiskFull,
   type Lanes,
   type OutboxStatements,
   type Pending,
@@ -66,9 +69,8 @@ export interface DiskOutboxOptions {
   maxPages?: number;
 }
 
-/** Above this share of the quota the policy runs; it frees room down to LOW_WATER. */
-export const HIGH_WATER = 0.9;
-export const LOW_WATER = 0.8;
+export { HIGH_WATER, LOW_WATER } from './outbox-space.js';
+
 /** Items taken at once beyond which a commit does not wait for its timer. */
 const COMMIT_AT_ITEMS = 2000;
 
@@ -83,34 +85,24 @@ export class DiskOutbox implements Outbox {
   private readonly commitBatch: (batch: Pending[]) => () => void;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly messages = new Map<number, OutboxMessage>();
+  private readonly messages = new MessageBook();
   private nextSeq = 0;
-  private held = 0;
+  /** Bytes held against the quota; write failures. */
+  private readonly space: OutboxSpace;
   private lanes: Lanes = { backlogEnd: 0, backlog: 0, live: 0, liveOldestAt: undefined, events: 0, media: 0 };
-  /** The real disk turned out smaller than the quota: the policy aims below this. */
-  private effectiveQuota: number;
   private readonly listeners: (() => void)[] = [];
   private closed = false;
-  private lastFailureLog = 0;
   private readonly taken;
   private readonly commits;
-  private readonly writeFailures;
 
   private constructor(db: Database.Database, o: DiskOutboxOptions) {
     this.db = db;
     this.o = o;
     this.bootId = o.bootId;
-    this.effectiveQuota = o.quota;
     const m = o.metrics;
     this.taken = m.counter('citygrid_edge_outbox_taken_total', 'Readings and events committed to disk, by type.');
     this.commits = m.counter('citygrid_edge_outbox_commits_total', 'Group commits of the outbox (one fsync each).');
-    this.writeFailures = m.counter(
-      'citygrid_edge_outbox_write_failures_total',
-      'Outbox writes that failed, by reason (disk-full, write-error).',
-    );
-    m.gauge('citygrid_edge_outbox_quota_bytes', 'Bytes the outbox may hold (lowered after a full disk).', (g) =>
-      g.set({}, this.effectiveQuota),
-    );
+    this.space = new OutboxSpace(o.quota, o.clock, o.log, m);
     this.ledger = new LossLedger(db, m);
     this.quotaKeeper = new QuotaKeeper(db, this.ledger, o.compactWindows, o.log);
     this.stmt = prepareStatements(db);
@@ -145,35 +137,8 @@ export class DiskOutbox implements Outbox {
 
   private load(): void {
     const db = this.db;
-    const rows = db
-      .prepare('SELECT id, boot_id, seq, channel, count, bytes, taken_at FROM message ORDER BY id')
-      .all() as {
-      id: number;
-      boot_id: string;
-      seq: number;
-      channel: OutboxChannel;
-      count: number;
-      bytes: number;
-      taken_at: number;
-    }[];
-    for (const r of rows) {
-      this.messages.set(r.id, {
-        id: r.id,
-        bootId: r.boot_id,
-        seq: r.seq,
-        channel: r.channel,
-        lane: r.channel === 'event' ? 'event' : r.channel === 'media' ? 'media' : 'backlog',
-        count: r.count,
-        bytes: r.bytes,
-        takenAt: r.taken_at,
-      });
-    }
-    const sums = (table: string) =>
-      db
-        .prepare(`SELECT coalesce(sum(bytes), 0) + count(*) * ${ROW_OVERHEAD} FROM ${table}`)
-        .pluck()
-        .all()[0] as number;
-    this.held = sums('item') + sums('message');
+    const rows = this.messages.load(db);
+    this.space.measure(db);
     inTransaction(db, () => {
       db.prepare('DELETE FROM boot WHERE boot_id NOT IN (SELECT DISTINCT boot_id FROM message)').run();
       db.prepare('INSERT INTO boot (boot_id, started_at, next_seq) VALUES (?, ?, 0)').run(
@@ -182,7 +147,7 @@ export class DiskOutbox implements Outbox {
       );
     });
     this.markBacklog();
-    const earlier = new Set(rows.map((r) => r.boot_id)).size;
+    const earlier = new Set(rows.map((r) => r.bootId)).size;
     const { backlog, events, media } = this.lanes;
     if (rows.length > 0 || backlog + events + media > 0) {
       this.o.log.info(
@@ -252,7 +217,7 @@ export class DiskOutbox implements Outbox {
     }
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
-      this.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
+      this.space.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
       if (p.kind === ITEM_EVENT) this.lanes.events++;
       else if (p.kind === ITEM_MEDIA) this.lanes.media++;
       else {
@@ -266,7 +231,7 @@ export class DiskOutbox implements Outbox {
     if (events > 0) this.taken.inc({ type: 'event' }, events);
     if (media > 0) this.taken.inc({ type: 'media' }, media);
     if (batch.length > events + media) this.taken.inc({ type: 'reading' }, batch.length - events - media);
-    if (this.held > this.effectiveQuota * HIGH_WATER) this.enforceQuota();
+    if (this.space.overHighWater()) this.enforceQuota();
     this.notify();
   }
 
@@ -276,41 +241,12 @@ export class DiskOutbox implements Outbox {
       this.commitBatch(batch)();
       return undefined;
     } catch (err) {
-      return this.writeFailed(err, batch.length);
+      return this.space.writeFailed(err, batch.length);
     }
-  }
-
-  private writeFailed(err: unknown, items: number): LossReason {
-    const reason: LossReason = isDiskFull(err) ? 'disk-full' : 'write-error';
-    this.writeFailures.inc({ reason });
-    if (reason === 'disk-full') {
-      // The disk is smaller than the quota says: aim below what fits now.
-      const fits = Math.floor(this.held * LOW_WATER);
-      if (fits < this.effectiveQuota) this.effectiveQuota = Math.max(fits, ROW_OVERHEAD * 16);
-    }
-    const now = this.o.clock.now();
-    if (now - this.lastFailureLog > 10_000) {
-      this.lastFailureLog = now;
-      this.o.log.error(
-        { err: describeError(err), reason, items, held: this.held, quota: this.effectiveQuota },
-        'Outbox write failed; keeping what is stored and going on',
-      );
-    }
-    return reason;
   }
 
   private enforceQuota(): void {
-    try {
-      this.quotaKeeper.shrink(
-        () => this.held,
-        Math.floor(this.effectiveQuota * LOW_WATER),
-        (freed) => {
-          this.held -= freed;
-        },
-      );
-    } catch (err) {
-      this.writeFailed(err, 0);
-    }
+    this.space.shrink(this.quotaKeeper);
     this.recountLanes();
   }
 
@@ -346,13 +282,13 @@ export class DiskOutbox implements Outbox {
     try {
       composed = inTransaction(this.db, () => composeMessages(ctx, plan, this.lanes, this.nextSeq));
     } catch (err) {
-      this.writeFailed(err, 0);
+      this.space.writeFailed(err, 0);
       return [];
     }
     this.lanes = composed.lanes;
     this.nextSeq = composed.nextSeq;
-    this.held += composed.heldDelta;
-    for (const m of composed.messages) this.messages.set(m.id, m);
+    this.space.held += composed.heldDelta;
+    for (const m of composed.messages) this.messages.add(m);
     return composed.messages;
   }
 
@@ -362,7 +298,7 @@ export class DiskOutbox implements Outbox {
   }
 
   unacked(): OutboxMessage[] {
-    return [...this.messages.values()];
+    return this.messages.all();
   }
 
   body(message: OutboxMessage): string | Buffer | undefined {
@@ -373,26 +309,19 @@ export class DiskOutbox implements Outbox {
   }
 
   holdsBoot(bootId: string): boolean {
-    if (bootId === this.bootId) return true;
-    for (const m of this.messages.values()) if (m.bootId === bootId) return true;
-    return false;
+    return bootId === this.bootId || this.messages.holdsBoot(bootId);
   }
 
   ack(bootId: string, seq: number): { messages: number; items: number } {
-    const covered = [...this.messages.values()].filter((m) => m.bootId === bootId && m.seq <= seq);
+    const covered = this.messages.covered(bootId, seq);
     if (covered.length === 0 || this.closed) return { messages: 0, items: 0 };
     try {
       // No fsync of its own: a lost delete is a re-send the hub drops; the next FULL commit carries it.
       this.db.pragma('synchronous = NORMAL');
       this.stmt.ackDelete.run(bootId, seq);
-      if (
-        bootId !== this.bootId &&
-        covered.length === [...this.messages.values()].filter((m) => m.bootId === bootId).length
-      ) {
-        this.stmt.deleteBoot.run(bootId);
-      }
+      if (bootId !== this.bootId && covered.length === this.messages.countOf(bootId)) this.stmt.deleteBoot.run(bootId);
     } catch (err) {
-      this.writeFailed(err, 0);
+      this.space.writeFailed(err, 0);
       return { messages: 0, items: 0 };
     } finally {
       this.db.pragma('synchronous = FULL');
@@ -400,17 +329,14 @@ export class DiskOutbox implements Outbox {
     let items = 0;
     for (const m of covered) {
       this.messages.delete(m.id);
-      this.held -= m.bytes + ROW_OVERHEAD;
+      this.space.held -= m.bytes + ROW_OVERHEAD;
       items += m.count;
     }
     return { messages: covered.length, items };
   }
 
   firstUnacked(bootId: string): number {
-    let lowest: number | undefined;
-    for (const m of this.messages.values())
-      if (m.bootId === bootId && (lowest === undefined || m.seq < lowest)) lowest = m.seq;
-    return lowest ?? this.nextSeq;
+    return this.messages.lowestSeq(bootId) ?? this.nextSeq;
   }
 
   reportLosses(): number {
@@ -433,10 +359,10 @@ export class DiskOutbox implements Outbox {
       settle();
       this.ledger.drained();
     } catch (err) {
-      this.writeFailed(err, 0);
+      this.space.writeFailed(err, 0);
       return 0;
     }
-    for (const p of rows) this.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
+    for (const p of rows) this.space.held += Buffer.byteLength(p.body) + ROW_OVERHEAD;
     this.lanes.events += rows.length;
     if (rows.length > 0) {
       this.taken.inc({ type: 'event' }, rows.length);
@@ -446,13 +372,11 @@ export class DiskOutbox implements Outbox {
   }
 
   stats(): OutboxStats {
-    let inMessages = 0;
-    for (const m of this.messages.values()) inMessages += m.count;
     const { backlog, live, events, media } = this.lanes;
     return {
-      items: backlog + live + events + media + inMessages,
+      items: backlog + live + events + media + this.messages.items(),
       messages: this.messages.size,
-      bytes: this.held,
+      bytes: this.space.held,
       backlog,
       live,
       events,
@@ -461,7 +385,7 @@ export class DiskOutbox implements Outbox {
   }
 
   oldestTakenAt(): number | undefined {
-    const first = this.messages.values().next().value as OutboxMessage | undefined;
+    const first = this.messages.first();
     const item = this.closed ? undefined : (scalar(this.stmt.oldestAt) as number | undefined);
     if (first === undefined) return item;
     return item === undefined ? first.takenAt : Math.min(first.takenAt, item);
