@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args
     summary: 'demo [--http-port N]             hub + one edge per district + simulators',
     load: () => import('./commands/demo.js'),
   },
+  cases: {
+    summary: "cases list|show|transition [...]    the hub's cases over its HTTP API (--hub URL)",
+    load: () => import('./commands/cases.js'),
+  },
   config: { summary: 'config validate <file>... | schema [--write]', load: () => import('./commands/config.js') },
   docs: {
     summary: 'docs --write | --check             regenerate the reference sections of README.md',

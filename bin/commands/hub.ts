@@ -84,7 +84,13 @@ export async function run(args: string[]): Promise<number> {
   });
   let hub: Awaited<ReturnType<typeof startHub>>;
   try {
-    hub = await startHub(loaded, { logger, mqttPort, httpPort, channels: bench ? ['telemetry'] : undefined });
+    hub = await startHub(loaded, {
+      logger,
+      mqttPort,
+      httpPort,
+      channels: bench ? ['telemetry'] : undefined,
+      cases: !bench,
+    });
   } catch (err) {
     logger.error({ err: describeError(err) }, 'Hub failed to start');
     return 1;

@@ -12,6 +12,7 @@ import { buildAccountBook } from './broker/accounts.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBroker } from './broker/external.js';
 import type { BrokerLink } from './broker/link.js';
+import { HubCases } from './cases/hub-cases.js';
 import { CaptureCommands } from './evidence/capture.js';
 import { evidenceService } from './evidence/service.js';
 import { EvidenceStore } from './evidence/store.js';
@@ -41,6 +42,10 @@ export interface StartHubOptions {
   channels?: readonly UplinkChannel[];
   /** Longest stop() waits for the sink to make pending points durable. Default 10 s. */
   drainTimeoutMs?: number;
+  /** Run the case core (rules, cases.db, /api/cases). Default true; the benchmark harness turns it off. */
+  cases?: boolean;
+  /** Period of the case clock (rule timers, overdue, capture retries). Default 5 s. */
+  caseTickMs?: number;
 }
 
 export interface RunningHub {
@@ -160,6 +165,20 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       metrics,
     });
     await capture.start();
+    let cases: HubCases | undefined;
+    if (opts.cases !== false) {
+      const built = new HubCases({
+        loaded,
+        bus,
+        log: log.child({ component: 'hub.cases' }),
+        metrics,
+        capture,
+        ...(opts.caseTickMs !== undefined ? { tickMs: opts.caseTickMs } : {}),
+      });
+      cases = built;
+      // Closed after the ingest drained (cleanups run in reverse), so what was stored reaches the cases.
+      cleanups.push(() => built.close());
+    }
     const ingest = new Ingest({
       link,
       writer,
@@ -172,6 +191,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       maxPayloadBytes,
       acceptUnknownGateways: hub.mqtt.mode === 'external',
       channels: opts.channels ?? ['telemetry', 'event', 'media', 'state'],
+      ...(cases ? { onStored: cases.onStored } : {}),
       evidence: evidenceService({
         store: evidenceStore,
         log: log.child({ component: 'hub.evidence' }),
@@ -203,6 +223,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         metrics,
         city,
         evidence: { store: evidenceStore, capture },
+        ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

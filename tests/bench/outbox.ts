@@ -28,6 +28,7 @@ import { newBootId } from '../../edge/src/outbox.js';
 import { Uplink } from '../../edge/src/uplink.js';
 import { startCli } from '../helpers/cli-process.js';
 import { type RunningInfluxd, startInfluxd } from '../helpers/influxd.js';
+import { copyExampleCaseConfigs } from '../helpers/system-configs.js';
 import { log, percentile, ROOT, sampleRss } from './lib/proc.js';
 
 interface Options {
@@ -174,6 +175,7 @@ async function appendPhase(o: Options): Promise<void> {
 
 async function writeHubConfig(dir: string, mqttPort: number, influxUrl: string | undefined): Promise<string> {
   await copyFile(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
+  copyExampleCaseConfigs(dir);
   const hub = {
     hubId: 'hub-bench-outbox',
     city: './city.yaml',

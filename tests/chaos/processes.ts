@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
 import { type RunningInfluxd, startInfluxd } from '../helpers/influxd.js';
+import { copyExampleCaseConfigs } from '../helpers/system-configs.js';
 
 export const DATABASE = 'chaos';
 const PASSWORD_ENV = 'CG_CHAOS_GW_PW';
@@ -103,6 +104,7 @@ export function writeHubConfig(dir: string, ports: Ports): void {
   for (const g of GATEWAYS)
     if (!city.gateways.some((c) => c.id === g.id)) city.gateways.push({ id: g.id, district: g.district });
   writeFileSync(path.join(dir, 'city.yaml'), YAML.stringify(city));
+  copyExampleCaseConfigs(dir);
   writeFileSync(
     path.join(dir, 'hub.yaml'),
     [

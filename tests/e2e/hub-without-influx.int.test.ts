@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
 import { type RunningInfluxd, startInfluxd } from '../helpers/influxd.js';
+import { copyExampleCaseConfigs } from '../helpers/system-configs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-noinflux-'));
 const password = randomBytes(9).toString('base64url');
@@ -28,6 +29,7 @@ describe('hub started while InfluxDB is down', () => {
   it('acknowledges from its disk spool and lands everything once InfluxDB is up', async () => {
     const [mqttPort, httpPort, influxPort] = await Promise.all([findFreePort(), findFreePort(), findFreePort()]);
     copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
+    copyExampleCaseConfigs(dir);
     writeFileSync(
       path.join(dir, 'hub.yaml'),
       [

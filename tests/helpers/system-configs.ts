@@ -21,9 +21,20 @@ export interface HubFixture {
   influx?: Record<string, unknown>;
 }
 
-/** Copies the example city next to the hub config and writes `hub.yaml`; returns its path. */
+/**
+ * Copies the case catalogue and rules the example city names (`catalogue: ./catalogue.yaml`,
+ * `rules: ./rules.yaml`) into `dir`, for a copy of the example city written there: the hub loads
+ * them relative to the city file.
+ */
+export function copyExampleCaseConfigs(dir: string): void {
+  for (const f of ['catalogue.yaml', 'rules.yaml'])
+    copyFileSync(path.join(ROOT, 'config/examples', f), path.join(dir, f));
+}
+
+/** Copies the example city (with its catalogue and rules) next to the hub config and writes `hub.yaml`; returns its path. */
 export function writeHubConfig(dir: string, f: HubFixture): string {
   copyFileSync(path.join(ROOT, 'config/examples/city.yaml'), path.join(dir, 'city.yaml'));
+  copyExampleCaseConfigs(dir);
   const config: Record<string, unknown> = {
     ...(f.hubId ? { hubId: f.hubId } : {}),
     city: './city.yaml',

@@ -22,8 +22,8 @@ export interface EvidenceRouteDeps {
   capture: CaptureCommands;
 }
 
-type Send = (res: ServerResponse, status: number, body: unknown) => void;
-type SendError = (res: ServerResponse, status: number, error: string, message: string) => void;
+export type Send = (res: ServerResponse, status: number, body: unknown) => void;
+export type SendError = (res: ServerResponse, status: number, error: string, message: string) => void;
 
 const MAX_BODY = 16 * 1024;
 
@@ -145,7 +145,8 @@ export function handleEvidenceRoute(
   return false;
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+/** The request's JSON body (at most 16 KiB; empty is `{}`). */
+export function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -10,6 +10,7 @@
  *   GET /api/city              the city's geometry (districts, grid cells, assets, routes) for maps
  *   GET /                      a live status page: map from the city geometry, gateways, latest readings
  *   /api/evidence…, /api/cameras/<device>/capture, /api/commands/<id>: evidence-routes.ts
+ *   /api/cases…, /api/reports, /api/evaluation: case-routes.ts
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
@@ -22,6 +23,7 @@ import type { GatewayRegistry } from '../ingest/gateways.js';
 import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
+import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
 
 export interface HealthReport {
@@ -40,6 +42,8 @@ export interface HttpApiDeps {
   city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'>;
   /** Evidence store and capture commands; without them those routes are 404. */
   evidence?: EvidenceRouteDeps;
+  /** The case core; without it the case routes are 404. */
+  cases?: CaseRouteDeps;
 }
 
 /** The status page, read once: a single self-contained file (no internet in control rooms). */
@@ -107,6 +111,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
     },
   };
   const handler = routes[route];
+  if (!handler && deps.cases) {
+    if (handleCaseRoute(deps.cases, req, res, url, route, { json: sendJson, error: sendError })) return;
+  }
   if (!handler && deps.evidence) {
     if (handleEvidenceRoute(deps.evidence, req, res, url, route, { json: sendJson, error: sendError })) return;
   }

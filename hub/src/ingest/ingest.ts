@@ -13,7 +13,7 @@ import { RejectedMessageError } from '../../../drivers/sdk/errors.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import { decodeMediaPayload, MediaWireError } from '../../../drivers/sdk/media-wire.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
-import type { Reading } from '../../../drivers/sdk/reading.js';
+import type { CityEvent, Reading } from '../../../drivers/sdk/reading.js';
 import {
   type EventEnvelope,
   eventEnvelopeSchema,
@@ -65,9 +65,19 @@ export interface IngestOptions {
   evidence?: EvidenceAccept;
   /** Channels to subscribe to. Default telemetry, event, state. */
   channels?: readonly UplinkChannel[];
+  /**
+   * Called with each message's readings or placed events once the store has them durable, before
+   * the ack is requested (the case core's feed). Must only queue the work: it runs on the ack path.
+   */
+  onStored?: (stored: StoredItems) => void;
   ackIntervalMs?: number;
   now?: () => number;
 }
+
+/** What a stored message carried: its placed readings, or its events with asset and grid resolved. */
+export type StoredItems =
+  | { readings: readonly ReadingPoint[] }
+  | { events: readonly { event: CityEvent; district: string; asset?: string; grid?: string }[] };
 
 /** Boots per gateway whose trackers are kept (a late re-send of the previous boot is still deduplicated). */
 const BOOTS_KEPT = 3;
@@ -262,6 +272,7 @@ export class Ingest {
     this.uncountedReadings += readings.length;
     const seq = env.seq;
     this.o.writer.submit(points, () => {
+      this.o.onStored?.({ readings: points });
       if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
     });
   }
@@ -271,14 +282,17 @@ export class Ingest {
     const boot = this.admit(origin, env, receivedAt);
     if (!boot) return;
     const { district, gateway } = origin;
+    const placed: { event: CityEvent; district: string; asset?: string; grid?: string }[] = [];
     const points = env.events.map((event) => {
       this.o.bus.emit('event', { event, district, gateway, receivedAt });
       const asset = event.asset ?? this.o.registry.assetOf(event.device);
       const grid = asset ? this.o.resolveGrid(undefined, asset) : undefined;
+      placed.push({ event, district, ...(asset ? { asset } : {}), ...(grid ? { grid } : {}) });
       return eventToPoint(asset && !event.asset ? { ...event, asset } : event, { district, gateway, grid });
     });
     const seq = env.seq;
     this.o.writer.submit(points, () => {
+      this.o.onStored?.({ events: placed });
       if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
     });
   }

@@ -6,6 +6,7 @@
 
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { CityEvent, Reading } from '../../../drivers/sdk/reading.js';
+import type { CaseRecord } from '../cases/model.js';
 
 /** A reading as the hub placed it: where it came from and which asset / grid cell it belongs to. */
 export interface LiveReading {
@@ -34,10 +35,17 @@ export interface GatewayChange {
   ts: number;
 }
 
+/** A case the case core changed: what happened (opened, joined, dispatch, mark_overdue, …) and the case as it is now. */
+export interface CaseUpdate {
+  effect: string;
+  case: CaseRecord;
+}
+
 export interface LiveEventMap {
   reading: LiveReading;
   event: LiveEvent;
   gateway: GatewayChange;
+  case: CaseUpdate;
 }
 
 type Listener<T> = (payload: T) => void;
@@ -51,6 +59,7 @@ export class LiveBus {
     reading: [],
     event: [],
     gateway: [],
+    case: [],
   };
 
   constructor(private readonly log: Logger) {}

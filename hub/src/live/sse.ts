@@ -1,6 +1,7 @@
 /**
  * Server-Sent Events feed of the live bus (`/api/stream`): `event: reading` (the Reading plus
- * district, gateway, asset, grid, receivedAt), `event: event` and `event: gateway`. New clients
+ * district, gateway, asset, grid, receivedAt), `event: event`, `event: gateway` and `event: case`
+ * (a case opened, joined or moved: `effect` plus the case without its history). New clients
  * first get the latest reading of every device. A comment line every 15 s keeps proxies from
  * closing an idle stream. A client that does not keep up is dropped once `maxBufferedBytes` sit
  * unsent in its socket, rather than letting the hub's memory grow.
@@ -8,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
-import type { LiveBus, LiveReading } from './bus.js';
+import type { CaseUpdate, LiveBus, LiveReading } from './bus.js';
 import type { LatestValueCache } from './latest-cache.js';
 
 export interface SseOptions {
@@ -26,6 +27,15 @@ export function readingJson(r: LiveReading): Record<string, unknown> {
     grid: r.grid,
     receivedAt: r.receivedAt,
   };
+}
+
+/**
+ * A case change on the stream: the effect and the case without its full history (GET
+ * /api/cases/<id> has it), with the entry just added.
+ */
+export function caseJson({ effect, case: c }: CaseUpdate): Record<string, unknown> {
+  const { history, ...rest } = c;
+  return { effect, ...rest, last: history.at(-1) };
 }
 
 export class SseFeed {
@@ -60,6 +70,7 @@ export class SseFeed {
         this.broadcast('event', { ...e.event, district: e.district, gateway: e.gateway, receivedAt: e.receivedAt }),
       ),
       bus.on('gateway', (g) => this.broadcast('gateway', g)),
+      bus.on('case', (c) => this.broadcast('case', caseJson(c))),
     );
   }
 

@@ -1,0 +1,290 @@
+/**
+ * The case routes of the hub API:
+ *
+ *   GET  /api/cases?state=&district=&unit=&category=&urgency=&open=&overdue=&limit=&offset=
+ *                                         cases newest first, without their history ({ items, limit, offset })
+ *   GET  /api/cases/<id>                  the case with its history, signals (?signalsOffset=), capture request, evidence ids
+ *   POST /api/cases/<id>/transitions      { action, actor, role, note?, unit?, extensionHours?, urgency? } -> the case;
+ *                                         409 with the workflow's refusal
+ *   POST /api/reports                     hotline / inspector intake { text, category, asset? | point?, reporter?, source? }
+ *                                         -> 201 { effect: opened|joined, case }
+ *   GET  /api/evaluation?period=YYYY[-MM[-DD]]|from=&to=&by=unit|district
+ *
+ * Roles are not yet tied to sessions: the actor and role of a transition come from the body (the
+ * console issue enforces them). Errors are typed JSON `{ error, message }`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { URGENCIES } from '../../../config/schema/catalogue.js';
+import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
+import { evaluate } from '../cases/evaluation.js';
+import { type HubCases, isOverdue } from '../cases/hub-cases.js';
+import { CASE_STATES, type CaseRecord, ROLES } from '../cases/model.js';
+import { ACTIONS } from '../cases/workflow.js';
+import type { EvidenceStore } from '../evidence/store.js';
+import { readJson, type Send, type SendError } from './evidence-routes.js';
+
+export interface CaseRouteDeps {
+  cases: HubCases;
+  /** Evidence of a case: what its capture commands brought, and what its asset's cameras took since it opened. */
+  evidence?: EvidenceStore;
+  /** The city's time zone: `period=2026-11` is a month there. */
+  timeZone: string;
+  now?: () => number;
+}
+
+const PAGE_MAX = 500;
+/** Cases read for one evaluation (every case reported before the period's end). */
+const EVALUATION_MAX_CASES = 100_000;
+
+const transitionBody = z
+  .object({
+    action: z.enum(ACTIONS),
+    actor: z.string().min(1),
+    role: z.enum(ROLES),
+    note: z.string().max(2000).optional(),
+    unit: z.string().min(1).optional(),
+    extensionHours: z.number().positive().optional(),
+    urgency: z.enum(URGENCIES).optional(),
+  })
+  .strict();
+
+const reportBody = z
+  .object({
+    text: z.string().min(1).max(2000),
+    category: z.string().regex(/^(component|event):\d{4}$/, 'a category such as event:0406 or component:0208'),
+    asset: z.string().min(1).optional(),
+    point: z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]).optional(),
+    reporter: z.string().max(200).optional(),
+    source: z.enum(['hotline', 'inspector']).default('hotline'),
+  })
+  .strict()
+  .refine((b) => b.asset !== undefined || b.point !== undefined, 'a report needs an asset or a point [lon, lat]');
+
+/** A case without its history, for lists and the stream. */
+export function caseSummary(c: CaseRecord, now: number): Record<string, unknown> {
+  const { history, ...rest } = c;
+  return { ...rest, overdue: isOverdue(c, now), historyLength: history.length };
+}
+
+/** Handles the route when it is one of these; returns false otherwise. */
+export function handleCaseRoute(
+  deps: CaseRouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  route: string,
+  send: { json: Send; error: SendError },
+): boolean {
+  const parts = route.split('/').slice(1).map(decodeURIComponent);
+  const [api, what, id, sub, extra] = parts;
+  if (api !== 'api' || extra !== undefined) return false;
+  if (what !== 'cases' && what !== 'reports' && what !== 'evaluation') return false;
+  const method = req.method ?? 'GET';
+  const now = (deps.now ?? Date.now)();
+  const only = (allowed: string[]): boolean => {
+    if (allowed.includes(method)) return true;
+    res.setHeader('allow', allowed.join(', '));
+    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
+    return false;
+  };
+  const store = deps.cases.service.store;
+  /** Sends a typed error; true, so a branch can `return fail(…)`. */
+  const fail = (status: number, error: string, message: string): true => {
+    send.error(res, status, error, message);
+    return true;
+  };
+  const bad = (message: string): true => fail(400, 'bad-request', message);
+
+  if (what === 'cases' && id === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const q = url.searchParams;
+    const state = q.get('state') ?? undefined;
+    if (state !== undefined && !(CASE_STATES as readonly string[]).includes(state))
+      return bad(`state must be one of ${CASE_STATES.join(', ')}`);
+    const limit = Math.min(PAGE_MAX, Math.max(1, Number(q.get('limit') ?? 50) || 50));
+    const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
+    const filter = {
+      ...(state ? { state: state as CaseRecord['state'] } : {}),
+      ...opt('district', q.get('district')),
+      ...opt('unit', q.get('unit')),
+      ...opt('category', q.get('category')),
+      ...opt('urgency', q.get('urgency')),
+      ...(q.has('open') ? { open: q.get('open') !== 'false' } : {}),
+    };
+    let items: CaseRecord[];
+    if (q.get('overdue') === 'true') {
+      // Overdue is a property of the clock, not a column: the store's open cases past due, then the rest of the filter.
+      const matches = (c: CaseRecord) =>
+        Object.entries(filter).every(([k, v]) =>
+          k === 'open' ? v === true : (c as unknown as Record<string, unknown>)[k] === v,
+        );
+      items = store
+        .openCases()
+        .filter((c) => isOverdue(c, now) && matches(c))
+        .sort((a, b) => b.reportedAt - a.reportedAt)
+        .slice(offset, offset + limit);
+    } else items = store.list({ ...filter, limit, offset });
+    send.json(res, 200, { items: items.map((c) => caseSummary(c, now)), limit, offset });
+    return true;
+  }
+
+  if (what === 'cases' && id !== undefined && sub === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const c = store.get(id);
+    if (!c) return fail(404, 'unknown-case', `no case "${id}"`);
+    const signalsOffset = Math.max(0, Number(url.searchParams.get('signalsOffset') ?? 0) || 0);
+    const capture = deps.cases.captureOf(id);
+    send.json(res, 200, {
+      ...c,
+      overdue: isOverdue(c, now),
+      signals: store.signals(id, { limit: 100, offset: signalsOffset }),
+      signalCount: store.signalCount(id),
+      ...(capture ? { capture } : {}),
+      evidence: evidenceOf(deps, c, capture?.commands.map((x) => x.commandId) ?? []),
+    });
+    return true;
+  }
+
+  if (what === 'cases' && id !== undefined && sub === 'transitions') {
+    if (!only(['POST'])) return true;
+    readJson(req).then(
+      (body) => {
+        const parsed = transitionBody.safeParse(body);
+        if (!parsed.success) return bad(zodMessage(parsed.error));
+        const b = parsed.data;
+        try {
+          const next = deps.cases.apply(id, {
+            action: b.action,
+            actor: { id: b.actor, role: b.role },
+            at: (deps.now ?? Date.now)(),
+            ...(b.note !== undefined ? { note: b.note } : {}),
+            ...(b.unit !== undefined ? { unit: b.unit } : {}),
+            ...(b.extensionHours !== undefined ? { extensionMs: b.extensionHours * 3_600_000 } : {}),
+            ...(b.urgency !== undefined ? { urgency: b.urgency } : {}),
+          });
+          send.json(res, 200, { ...next, overdue: isOverdue(next, now) });
+        } catch (err) {
+          if (err instanceof UnknownCaseError) return send.error(res, 404, 'unknown-case', err.message);
+          if (err instanceof TransitionRefusedError) return send.error(res, 409, 'transition-refused', err.message);
+          throw err;
+        }
+      },
+      (err: Error) => bad(err.message),
+    );
+    return true;
+  }
+
+  if (what === 'reports' && id === undefined) {
+    if (!only(['POST'])) return true;
+    readJson(req).then(
+      (body) => {
+        const parsed = reportBody.safeParse(body);
+        if (!parsed.success) return bad(zodMessage(parsed.error));
+        const b = parsed.data;
+        try {
+          const change = deps.cases.report({
+            category: b.category as CaseRecord['category'],
+            source: b.source,
+            at: (deps.now ?? Date.now)(),
+            text: b.text,
+            ...(b.asset ? { asset: b.asset } : {}),
+            ...(b.point ? { point: b.point } : {}),
+            ...(b.reporter ? { reporter: b.reporter } : {}),
+          });
+          send.json(res, change.effect === 'opened' ? 201 : 200, { effect: change.effect, case: change.case });
+        } catch (err) {
+          if (err instanceof UnknownCategoryError) return bad(err.message);
+          throw err;
+        }
+      },
+      (err: Error) => bad(err.message),
+    );
+    return true;
+  }
+
+  if (what === 'evaluation' && id === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    const q = url.searchParams;
+    const range = periodRange(q, deps.timeZone, now);
+    if (typeof range === 'string') return bad(range);
+    const by = q.get('by');
+    if (by !== null && by !== 'unit' && by !== 'district') return bad('by must be unit or district');
+    const cases = store.list({ to: range.to, limit: EVALUATION_MAX_CASES });
+    const ev = evaluate(cases, range.from, range.to);
+    const body: Record<string, unknown> = { from: ev.from, to: ev.to, total: ev.total };
+    if (by !== 'district') body.byUnit = ev.byUnit;
+    if (by !== 'unit') body.byDistrict = ev.byDistrict;
+    send.json(res, 200, body);
+    return true;
+  }
+  return false;
+}
+
+const opt = (key: string, v: string | null) => (v ? { [key]: v } : {});
+
+const zodMessage = (e: z.ZodError) =>
+  e.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+
+function evidenceOf(deps: CaseRouteDeps, c: CaseRecord, commands: string[]): string[] {
+  const store = deps.evidence;
+  if (!store) return [];
+  const ids = new Set<string>();
+  for (const command of commands) for (const e of store.list({ command })) ids.add(e.id);
+  if (c.asset) {
+    const closedAt = c.history.find((h) => h.to === 'closed' || h.to === 'not_filed')?.at ?? Number.POSITIVE_INFINITY;
+    for (const e of store.list({ asset: c.asset, limit: 100 }))
+      if (e.ts >= c.reportedAt - 60_000 && e.ts <= closedAt) ids.add(e.id);
+  }
+  return [...ids];
+}
+
+/** [from, to) of `period` (YYYY, YYYY-MM, YYYY-MM-DD in the city's zone) or of `from`/`to` (ISO or ms); default today. */
+function periodRange(q: URLSearchParams, timeZone: string, now: number): { from: number; to: number } | string {
+  const period = q.get('period');
+  if (period !== null) {
+    const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(period);
+    if (!m) return 'period must be YYYY, YYYY-MM or YYYY-MM-DD';
+    const y = Number(m[1]);
+    const mo = m[2] ? Number(m[2]) - 1 : 0;
+    const d = m[3] ? Number(m[3]) : 1;
+    const start = Date.UTC(y, mo, d);
+    const end = m[3] ? Date.UTC(y, mo, d + 1) : m[2] ? Date.UTC(y, mo + 1, 1) : Date.UTC(y + 1, 0, 1);
+    return { from: localToInstant(start, timeZone), to: localToInstant(end, timeZone) };
+  }
+  const parse = (v: string | null) => (v === null ? undefined : /^\d+$/.test(v) ? Number(v) : Date.parse(v));
+  const from = parse(q.get('from'));
+  const to = parse(q.get('to'));
+  if (from === undefined && to === undefined) {
+    const today = new Date(now + offsetOf(now, timeZone));
+    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    return { from: localToInstant(start, timeZone), to: localToInstant(start + 86_400_000, timeZone) };
+  }
+  if (from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) || from >= to)
+    return 'give period=, or both from= and to= (ISO time or ms) with from before to';
+  return { from, to };
+}
+
+/** The zone's offset from UTC at an instant, ms. */
+function offsetOf(at: number, timeZone: string): number {
+  const p: Record<string, number> = {};
+  const fmt = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  for (const part of fmt.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  const wall = Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
+/** The instant of a local wall time given as if it were UTC. */
+function localToInstant(wall: number, timeZone: string): number {
+  const guess = wall - offsetOf(wall, timeZone);
+  return wall - offsetOf(guess, timeZone);
+}
