@@ -15,6 +15,7 @@ import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { CaptureCommands } from '../evidence/capture.js';
 import type { StoredItems } from '../ingest/ingest.js';
 import type { LiveBus } from '../live/bus.js';
+import type { ReadingPoint } from '../telemetry/point-mapping.js';
 import { createWorkCalendar } from './calendar.js';
 import { createCatalogue, loadCatalogue, loadRules } from './catalogue.js';
 import type { Report } from './correlation.js';
@@ -49,8 +50,10 @@ export interface HubCasesOptions {
 
 /** Attempts per capture request before it is given up (the first plus retries on later ticks). */
 export const CAPTURE_ATTEMPTS = 4;
-/** Queued batches handled per turn of the event loop, so a backlog does not starve I/O. */
+/** Queued messages handled per turn of the event loop, so a backlog does not starve I/O. */
 const BATCHES_PER_TURN = 50;
+/** Readings of consecutive messages given to the case core (one durable save) at once. */
+const READINGS_PER_SAVE = 2_000;
 
 type Job = StoredItems;
 
@@ -89,7 +92,7 @@ export class HubCases {
     );
     this.inputErrors = m.counter(
       'citygrid_cases_input_errors_total',
-      'Readings or events the case core could not take (logged with the reason), by source.',
+      'Readings or events the case core could not take (logged with the reason), by source (reading, event).',
     );
     this.captureFailures = m.counter(
       'citygrid_cases_capture_failures_total',
@@ -171,36 +174,46 @@ export class HubCases {
     if (this.draining) clearImmediate(this.draining);
     this.draining = undefined;
     for (let n = 0; n < BATCHES_PER_TURN && this.queue.length > 0; n++) {
-      this.run(this.queue.shift() as Job);
+      const job = this.queue.shift() as Job;
+      if ('events' in job) {
+        this.onEvents(job.events);
+        continue;
+      }
+      // Consecutive reading messages go to the case core as one batch: one durable save for all of
+      // them instead of one per message (order is kept; events are never reordered past readings).
+      const points = [...job.readings];
+      while (points.length < READINGS_PER_SAVE && this.queue[0] && 'readings' in this.queue[0])
+        points.push(...(this.queue.shift() as { readings: readonly ReadingPoint[] }).readings);
+      this.onReadings(points);
     }
     if (this.queue.length > 0 && !this.closed) this.draining = setImmediate(this.drain);
   };
 
-  private run(job: Job): void {
-    if ('readings' in job) {
-      const observations: Observation[] = job.readings.map((p) => {
-        const kind = p.asset ? this.assetKinds.get(p.asset) : undefined;
-        return {
-          device: p.reading.device,
-          kind: p.reading.kind,
-          ts: p.reading.ts,
-          fields: p.reading.fields as Observation['fields'],
-          ...(p.reading.quality ? { quality: p.reading.quality } : {}),
-          ...(p.asset ? { asset: p.asset } : {}),
-          ...(kind ? { assetKind: kind } : {}),
-          ...(p.grid ? { grid: p.grid } : {}),
-        };
-      });
-      try {
-        this.publish(this.service.onReadings(observations));
-      } catch (err) {
-        this.inputErrors.inc({ source: 'reading' });
-        const devices = [...new Set(observations.map((o) => o.device))];
-        this.log.error({ err, devices }, 'Case core refused readings; they are stored, but raise no case');
-      }
-      return;
+  private onReadings(points: readonly ReadingPoint[]): void {
+    const observations: Observation[] = points.map((p) => {
+      const kind = p.asset ? this.assetKinds.get(p.asset) : undefined;
+      return {
+        device: p.reading.device,
+        kind: p.reading.kind,
+        ts: p.reading.ts,
+        fields: p.reading.fields as Observation['fields'],
+        ...(p.reading.quality ? { quality: p.reading.quality } : {}),
+        ...(p.asset ? { asset: p.asset } : {}),
+        ...(kind ? { assetKind: kind } : {}),
+        ...(p.grid ? { grid: p.grid } : {}),
+      };
+    });
+    try {
+      this.publish(this.service.onReadings(observations));
+    } catch (err) {
+      this.inputErrors.inc({ source: 'reading' }, observations.length);
+      const devices = [...new Set(observations.map((o) => o.device))];
+      this.log.error({ err, devices }, 'Case core refused readings; they are stored, but raise no case');
     }
-    for (const { event, asset, grid } of job.events) {
+  }
+
+  private onEvents(events: Extract<Job, { events: unknown }>['events']): void {
+    for (const { event, asset, grid } of events) {
       const kind = asset ? this.assetKinds.get(asset) : undefined;
       try {
         this.publish(

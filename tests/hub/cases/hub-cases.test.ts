@@ -1,0 +1,240 @@
+/**
+ * The case core as the hub runs it (hub-cases.ts) and its HTTP routes (case-routes.ts), on a real
+ * cases.db with the example city's catalogue, rules and units. The capture commands are a fake
+ * (this is a unit test of the wiring; the e2e test has the real pipeline).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LoadedHubConfig } from '../../../config/load.js';
+import { silentLogger } from '../../../drivers/sdk/log.js';
+import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import type { Reading } from '../../../drivers/sdk/reading.js';
+import { CAPTURE_ATTEMPTS, HubCases } from '../../../hub/src/cases/hub-cases.js';
+import { handleCaseRoute } from '../../../hub/src/http/case-routes.js';
+import { type CaseUpdate, LiveBus } from '../../../hub/src/live/bus.js';
+import { ReadingPoint } from '../../../hub/src/telemetry/point-mapping.js';
+import { CITY_FILE, city, MIN, sh } from './fixtures.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'cg-hub-cases-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const t0 = sh('2026-11-24 10:00');
+let now = t0;
+let dirN = 0;
+let cases: HubCases;
+let bus: LiveBus;
+let metrics: MetricsRegistry;
+let updates: CaseUpdate[];
+let captureCalls: string[];
+let captureFails: number;
+
+const flood = (min: number, cm: number): ReadingPoint => {
+  const reading: Reading = { device: 'XH-UP01', kind: 'flood', ts: t0 + min * MIN, fields: { water_level_cm: cm } };
+  return new ReadingPoint(reading, 'xihu', 'gw-xh-01', 'UP-XH-001', '330106001001', t0 + min * MIN);
+};
+const turn = () => new Promise((r) => setImmediate(r));
+
+beforeEach(() => {
+  now = t0;
+  updates = [];
+  captureCalls = [];
+  captureFails = 0;
+  bus = new LiveBus(silentLogger());
+  bus.on('case', (u) => updates.push(u));
+  metrics = new MetricsRegistry();
+  const loaded = {
+    file: path.join(path.dirname(CITY_FILE), 'hub.yaml'),
+    hub: { city: './city.yaml' },
+    city,
+    dataDir: path.join(root, `d${++dirN}`),
+  } as unknown as LoadedHubConfig;
+  cases = new HubCases({
+    loaded,
+    bus,
+    log: silentLogger(),
+    metrics,
+    now: () => now,
+    tickMs: 3_600_000,
+    capture: {
+      requestCapture: async (asset) => {
+        captureCalls.push(asset);
+        if (captureFails > 0) {
+          captureFails--;
+          return [{ device: 'XH-CAM02', error: 'gateway-offline: gw-xh-01 is offline' }];
+        }
+        return [{ device: 'XH-CAM02', command: { id: `cmd-${captureCalls.length}` } as never }];
+      },
+    },
+  });
+});
+afterEach(() => cases.close());
+
+/** Floods UP-XH-001 past the waterlogging rule (15 cm held 1 min) and returns the case id. */
+async function flooded(): Promise<string> {
+  cases.onStored({ readings: [flood(0, 5), flood(1, 16)] });
+  cases.onStored({ readings: [flood(2, 17)] });
+  expect(updates).toEqual([]); // only queued: the ack path does no case work
+  await turn();
+  const opened = updates.find((u) => u.effect === 'opened');
+  expect(opened?.case).toMatchObject({ category: 'event:0406', asset: 'UP-XH-001', state: 'filed' });
+  return opened?.case.id as string;
+}
+
+describe('HubCases', () => {
+  it('opens a case from stored readings after the ack path, publishes it, and requests evidence once', async () => {
+    const id = await flooded();
+    await turn();
+    expect(captureCalls).toEqual(['UP-XH-001']);
+    expect(cases.captureOf(id)).toMatchObject({ attempts: 1, commands: [{ device: 'XH-CAM02', commandId: 'cmd-1' }] });
+    // A higher reading joins; no second case, no second capture.
+    cases.onStored({ readings: [flood(3, 30), flood(4, 30)] });
+    await turn();
+    expect(updates.filter((u) => u.effect === 'opened')).toHaveLength(1);
+    expect(captureCalls).toHaveLength(1);
+    expect(metrics.render()).toMatch(/citygrid_cases_changes_total\{category="event:0406",effect="opened"\} 1/);
+    expect(metrics.render()).toMatch(/citygrid_cases_open\{category="event:0406"\} 1/);
+  });
+
+  it('retries a failed evidence request on the clock, and gives up after the last attempt', async () => {
+    captureFails = 100;
+    const id = await flooded();
+    await turn();
+    expect(cases.captureOf(id)).toMatchObject({ attempts: 1, error: expect.stringMatching(/XH-CAM02.*offline/) });
+    for (let i = 0; i < CAPTURE_ATTEMPTS + 2; i++) {
+      now += MIN;
+      cases.tick();
+      await turn();
+    }
+    expect(captureCalls).toHaveLength(CAPTURE_ATTEMPTS);
+    expect(cases.captureOf(id)?.attempts).toBe(CAPTURE_ATTEMPTS);
+    expect(metrics.render()).toMatch(new RegExp(`citygrid_cases_capture_failures_total ${CAPTURE_ATTEMPTS}`));
+  });
+
+  it('a request that fails once is sent on the next tick', async () => {
+    captureFails = 1;
+    const id = await flooded();
+    await turn();
+    cases.tick();
+    await turn();
+    expect(cases.captureOf(id)).toMatchObject({ attempts: 2, commands: [{ commandId: 'cmd-2' }] });
+    expect(cases.captureOf(id)?.error).toBeUndefined();
+  });
+
+  it('marks an overdue stage on the clock and counts it', async () => {
+    const id = await flooded();
+    now = t0 + 2 * 3_600_000; // dispatch at urgent is due in 15 min
+    const changes = cases.tick();
+    expect(changes.map((c) => [c.case.id, c.effect])).toContainEqual([id, 'mark_overdue']);
+    expect(metrics.render()).toMatch(/citygrid_cases_overdue\{category="event:0406"\} 1/);
+  });
+});
+
+describe('case routes', () => {
+  let server: Server;
+  let base: string;
+  beforeEach(async () => {
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://hub');
+      const send = {
+        json: (r: typeof res, status: number, body: unknown) => {
+          r.writeHead(status, { 'content-type': 'application/json' });
+          r.end(JSON.stringify(body));
+        },
+        error: (r: typeof res, status: number, error: string, message: string) =>
+          send.json(r, status, { error, message }),
+      };
+      if (!handleCaseRoute({ cases, timeZone: 'Asia/Shanghai', now: () => now }, req, res, url, url.pathname, send))
+        send.error(res, 404, 'not-found', url.pathname);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  const call = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${base}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { items?: unknown[] } };
+  };
+
+  it('lists with filters and paging, shows a case, refuses bad filters and unknown ids', async () => {
+    const id = await flooded();
+    const report = await call('POST', '/api/reports', {
+      text: '拱墅区某路口井盖缺失',
+      category: 'component:0101',
+      point: [120.14, 30.3],
+      reporter: 'inspector-7',
+      source: 'inspector',
+    });
+    expect(report.status).toBe(201);
+    expect(report.body).toMatchObject({ effect: 'opened', case: { source: 'inspector', state: 'reported' } });
+    const all = await call('GET', '/api/cases');
+    expect(all.body.items).toHaveLength(2);
+    const xihu = await call('GET', '/api/cases?district=xihu&state=filed');
+    expect((xihu.body.items as { id: string; overdue: boolean }[]).map((c) => c.id)).toEqual([id]);
+    const page = await call('GET', '/api/cases?limit=1&offset=1');
+    expect(page.body).toMatchObject({ limit: 1, offset: 1 });
+    expect(page.body.items).toHaveLength(1);
+    expect((await call('GET', '/api/cases?state=flooded')).status).toBe(400);
+    now = t0 + 2 * 3_600_000;
+    const overdue = await call('GET', '/api/cases?overdue=true');
+    expect((overdue.body.items as { id: string }[]).map((c) => c.id)).toEqual([id]);
+    const detail = await call('GET', `/api/cases/${id}`);
+    expect(detail.body).toMatchObject({ id, signalCount: 1, overdue: true, evidence: [] });
+    expect((detail.body.history as unknown[]).length).toBeGreaterThanOrEqual(3);
+    expect((await call('GET', '/api/cases/CG-999999')).body).toMatchObject({ error: 'unknown-case' });
+    expect((await call('DELETE', `/api/cases/${id}`)).status).toBe(405);
+  });
+
+  it('applies transitions: 200 with the new state, 409 with the refusal, 400 for a bad body, 404 unknown', async () => {
+    const id = await flooded();
+    const ok = await call('POST', `/api/cases/${id}/transitions`, {
+      action: 'dispatch',
+      actor: 'cmd-xh',
+      role: 'district_commander',
+      note: 'go',
+    });
+    expect(ok).toMatchObject({ status: 200, body: { state: 'dispatched' } });
+    expect(updates.at(-1)).toMatchObject({ effect: 'dispatch', case: { id } });
+    const refused = await call('POST', `/api/cases/${id}/transitions`, {
+      action: 'pass',
+      actor: 'h1',
+      role: 'unit_handler',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/cannot pass a case in state dispatched as unit_handler/);
+    const bad = await call('POST', `/api/cases/${id}/transitions`, { action: 'fly', actor: 'x', role: 'system' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^action:/);
+    expect(
+      (await call('POST', '/api/cases/CG-999999/transitions', { action: 'start', actor: 'h', role: 'unit_handler' }))
+        .status,
+    ).toBe(404);
+  });
+
+  it('joins a hotline report on the asset, refuses unknown categories and reports without a place', async () => {
+    const id = await flooded();
+    const joined = await call('POST', '/api/reports', { text: '积水', category: 'event:0406', asset: 'UP-XH-001' });
+    expect(joined).toMatchObject({ status: 200, body: { effect: 'joined', case: { id, repeatCount: 1 } } });
+    const unknown = await call('POST', '/api/reports', { text: 'x', category: 'event:0999', asset: 'UP-XH-001' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toMatch(/event:0999/);
+    expect((await call('POST', '/api/reports', { text: 'x', category: 'event:0406' })).status).toBe(400);
+  });
+
+  it('evaluates a period in the city time zone, by unit or district', async () => {
+    await flooded(); // filed 2026-11-24 10:02 Shanghai
+    const day = await call('GET', '/api/evaluation?period=2026-11-24&by=district');
+    expect(day.body).toMatchObject({ from: sh('2026-11-24 00:00'), to: sh('2026-11-25 00:00') });
+    expect(day.body.total).toMatchObject({ registered: 1 });
+    expect(day.body.byDistrict).toMatchObject({ xihu: { registered: 1 } });
+    expect(day.body.byUnit).toBeUndefined();
+    const before = await call('GET', '/api/evaluation?period=2026-10&by=unit');
+    expect(before.body.total).toMatchObject({ registered: 0 });
+    expect(before.body.byUnit).toEqual({});
+    expect((await call('GET', '/api/evaluation?period=last-week')).status).toBe(400);
+    expect((await call('GET', '/api/evaluation?period=2026&by=street')).status).toBe(400);
+  });
+});
