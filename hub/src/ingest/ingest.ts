@@ -6,7 +6,8 @@
  * is acknowledged to the gateway only once the writer reports the points durable.
  *
  * Events share the gateway's seq space and the same path: they are stored as points of the
- * `event` measurement and acknowledged only once the store has them, like readings.
+ * `event` measurement and acknowledged only once the store has them, like readings. Dedup, gap
+ * accounting and acks per gateway boot are in admission.ts.
  */
 import type { z } from 'zod';
 import { RejectedMessageError } from '../../../drivers/sdk/errors.js';
@@ -30,10 +31,10 @@ import type { EvidenceAccept } from '../evidence/service.js';
 import type { LiveBus } from '../live/bus.js';
 import { eventToPoint, ReadingPoint } from '../telemetry/point-mapping.js';
 import type { TelemetryWriter } from '../telemetry/types.js';
-import { Acker } from './acker.js';
+import { Admission, type Origin } from './admission.js';
 import { isPlainTelemetryEnvelope } from './envelope-check.js';
 import type { GatewayRegistry } from './gateways.js';
-import { SeqTracker } from './seq-tracker.js';
+import type { SeqTracker } from './seq-tracker.js';
 import type { WatermarkStore } from './watermark-store.js';
 
 export interface IngestOptions {
@@ -79,28 +80,12 @@ export type StoredItems =
   | { readings: readonly ReadingPoint[] }
   | { events: readonly { event: CityEvent; district: string; asset?: string; grid?: string }[] };
 
-/** Boots per gateway whose trackers are kept (a late re-send of the previous boot is still deduplicated). */
-const BOOTS_KEPT = 3;
-
-interface BootTracker {
-  bootId: string;
-  tracker: SeqTracker;
-  /** Watermark loaded from the store when the tracker was created (-1: none). */
-  loaded: number;
-}
-
-interface Origin {
-  district: string;
-  gateway: string;
-  channel: UplinkChannel;
-  topic: string;
-}
-
 /** Parsed uplink topics kept (one per gateway and channel in practice); the cache starts over beyond. */
 const TOPICS_CACHED = 4096;
 
 export class Ingest {
-  private readonly boots = new Map<string, BootTracker[]>();
+  /** Dedup, gap accounting and acks per gateway boot. */
+  private readonly admission: Admission;
   /** Topic -> its parsed origin: parsing (split + regex) showed per message at one reading per message. */
   private readonly origins = new Map<string, Origin>();
   /**
@@ -114,21 +99,17 @@ export class Ingest {
   >;
   private uncountedReadings = 0;
   private countsDue: NodeJS.Immediate | undefined;
-  private readonly acker: Acker;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly messagesIn;
   private readonly readingsIn;
   private readonly rejected;
-  private readonly duplicates;
-  private readonly gaps;
-  private readonly late;
   private readonly evidenceRefused;
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.log;
-    this.acker = new Acker(o.link, o.watermarks, o.log, o.metrics, { intervalMs: o.ackIntervalMs, now: this.now });
+    this.admission = new Admission({ ...o, now: this.now });
     const m = o.metrics;
     this.messagesIn = m.counter(
       'citygrid_ingest_messages_total',
@@ -139,15 +120,6 @@ export class Ingest {
       'Readings accepted (not duplicates) and handed to the telemetry sink.',
     );
     this.rejected = m.counter('citygrid_ingest_rejected_total', 'Uplink messages refused, by reason and gateway.');
-    this.duplicates = m.counter(
-      'citygrid_ingest_duplicates_total',
-      'Uplink messages dropped as duplicates of (gateway, bootId, seq), by gateway.',
-    );
-    this.gaps = m.counter(
-      'citygrid_ingest_gaps_total',
-      'Seqs skipped over by arriving messages (missing at the time), by gateway.',
-    );
-    this.late = m.counter('citygrid_ingest_late_total', 'Messages that filled an earlier gap, by gateway.');
     this.evidenceRefused = m.counter(
       'citygrid_hub_evidence_refused_total',
       'Media messages refused, by reason (bad-frame, bad-header, size-mismatch, checksum-mismatch, too-large, ...).',
@@ -232,13 +204,13 @@ export class Ingest {
 
   /** The tracker of one boot, when the hub has one (tests, /api/gateways). */
   tracker(gateway: string, bootId: string): SeqTracker | undefined {
-    return this.boots.get(gateway)?.find((b) => b.bootId === bootId)?.tracker;
+    return this.admission.tracker(gateway, bootId);
   }
 
   /** Sends the acks still owed and stops acknowledging. Call after the writer drained. */
   close(): void {
     this.addCounts();
-    this.acker.close();
+    this.admission.close();
   }
 
   private checkGateway(origin: Origin): void {
@@ -253,7 +225,7 @@ export class Ingest {
 
   private onTelemetry(origin: Origin, env: TelemetryEnvelope): void {
     const receivedAt = this.now();
-    const boot = this.admit(origin, env, receivedAt);
+    const boot = this.admission.admit(origin, env, receivedAt);
     if (!boot) return;
     const { district, gateway } = origin;
     const readings = env.readings;
@@ -273,13 +245,13 @@ export class Ingest {
     const seq = env.seq;
     this.o.writer.submit(points, () => {
       this.o.onStored?.({ readings: points });
-      if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+      this.admission.durable(origin, boot, seq);
     });
   }
 
   private onEvents(origin: Origin, env: EventEnvelope): void {
     const receivedAt = this.now();
-    const boot = this.admit(origin, env, receivedAt);
+    const boot = this.admission.admit(origin, env, receivedAt);
     if (!boot) return;
     const { district, gateway } = origin;
     const placed: { event: CityEvent; district: string; asset?: string; grid?: string }[] = [];
@@ -293,7 +265,7 @@ export class Ingest {
     const seq = env.seq;
     this.o.writer.submit(points, () => {
       this.o.onStored?.({ events: placed });
-      if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+      this.admission.durable(origin, boot, seq);
     });
   }
 
@@ -311,12 +283,12 @@ export class Ingest {
     }
     if (media.header.gateway !== origin.gateway)
       throw new RejectedMessageError('gateway-mismatch', `envelope names gateway ${media.header.gateway}`);
-    const boot = this.admit(origin, media.header, this.now());
+    const boot = this.admission.admit(origin, media.header, this.now());
     if (!boot) return;
     const seq = media.header.seq;
     accept(origin, media).then(
       () => {
-        if (boot.tracker.markDurable(seq)) this.requestAck(origin, boot);
+        this.admission.durable(origin, boot, seq);
       },
       // Not stored: forget the seq, so the edge's re-send is taken instead of dropped as a duplicate.
       () => boot.tracker.forget(seq),
@@ -335,65 +307,6 @@ export class Ingest {
       bootId: state.bootId,
       ts: state.ts,
     });
-  }
-
-  /** Dedup and gap accounting; returns the boot's tracker when the message is new. */
-  private admit(
-    origin: Origin,
-    env: { bootId: string; seq: number; firstUnacked?: number },
-    now: number,
-  ): BootTracker | undefined {
-    const view = this.o.registry.touch(origin.gateway, origin.district, now);
-    const boot = this.bootTracker(origin.gateway, env.bootId);
-    const before = boot.tracker.watermark;
-    const result = boot.tracker.receive(env.seq, env.firstUnacked);
-    if (view.bootId === env.bootId) view.watermark = boot.tracker.watermark;
-    if (boot.tracker.watermark !== before) this.requestAck(origin, boot);
-    if (result.kind === 'duplicate') {
-      this.duplicates.inc({ gateway: origin.gateway });
-      view.duplicates++;
-      this.log.debug({ gateway: origin.gateway, bootId: env.bootId, seq: env.seq }, 'Duplicate dropped');
-      // The edge re-sent something already stored: it missed the ack, so send the current one again.
-      if (result.acked) this.requestAck(origin, boot);
-      return undefined;
-    }
-    if (result.gaps > 0) {
-      this.gaps.inc({ gateway: origin.gateway }, result.gaps);
-      view.gaps += result.gaps;
-      this.log.info(
-        { gateway: origin.gateway, bootId: env.bootId, seq: env.seq, missing: result.gaps },
-        'Sequence gap',
-      );
-    }
-    if (result.late) this.late.inc({ gateway: origin.gateway });
-    return boot;
-  }
-
-  private requestAck(origin: Origin, boot: BootTracker): void {
-    const view = this.o.registry.get(origin.gateway);
-    if (view && view.bootId === boot.bootId) view.watermark = boot.tracker.watermark;
-    this.acker.request(origin.district, origin.gateway, boot.bootId, boot.tracker.watermark, boot.loaded);
-  }
-
-  private bootTracker(gateway: string, bootId: string): BootTracker {
-    let list = this.boots.get(gateway);
-    if (!list) {
-      list = [];
-      this.boots.set(gateway, list);
-    }
-    for (const b of list) if (b.bootId === bootId) return b;
-    const loaded = this.o.watermarks.get(gateway, bootId) ?? -1;
-    const boot: BootTracker = { bootId, tracker: new SeqTracker(loaded), loaded };
-    list.unshift(boot);
-    if (list.length > BOOTS_KEPT) list.length = BOOTS_KEPT;
-    // The gateway's state message names its current boot; a replay of an earlier boot must not
-    // take that over (it would show the old boot in /api/gateways until the next state message).
-    const view = this.o.registry.get(gateway);
-    if (view && view.bootId === undefined) {
-      view.bootId = bootId;
-      view.watermark = loaded;
-    }
-    return boot;
   }
 
   private reject(origin: Origin | undefined, topic: string, err: RejectedMessageError): RejectedMessageError {
