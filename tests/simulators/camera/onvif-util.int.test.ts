@@ -7,7 +7,8 @@
  * `discovery.onvif.enabled` logs the camera as discovered and connects its onvif-camera device.
  *
  * onvif-util 1.4.4 (Debian 12) has no GetSnapshotUri command, so the snapshot URI is checked
- * through the onvif package in the driver's integration test instead.
+ * through the onvif package in the driver's integration test, and through a second client we did
+ * not write, node-onvif, in node-onvif.int.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
