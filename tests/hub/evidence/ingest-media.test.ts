@@ -99,17 +99,26 @@ describe('Ingest: media', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Waits until `done()` holds (the store write and the ack are asynchronous); fails after 5 s. */
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 5000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the ingest');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** For what must NOT happen: a moment for a wrong ack to show up, after the awaited step. */
   const settle = () => new Promise((r) => setTimeout(r, 60));
   const count = (name: string, labels = {}) => metrics.counter(name, '').get(labels);
 
   it('acknowledges a media seq once the store has it, and drops a re-send as a duplicate', async () => {
     const payload = media(0);
     expect(ingest.handle(TOPIC, payload)).toBeUndefined();
-    await settle();
+    await until(() => acks.length > 0);
     expect(acks).toEqual([0]);
     expect(store.list({ command: 'c0' })).toHaveLength(1);
     ingest.handle(TOPIC, payload);
-    await settle();
+    await until(() => count('citygrid_ingest_duplicates_total', { gateway: 'gw-xh-01' }) > 0);
     expect(count('citygrid_ingest_duplicates_total', { gateway: 'gw-xh-01' })).toBe(1);
     expect(count('citygrid_hub_evidence_stored_total', { mediaType: 'image/jpeg' })).toBe(1);
   });
@@ -118,11 +127,12 @@ describe('Ingest: media', () => {
     failNext = true;
     const payload = media(0);
     ingest.handle(TOPIC, payload);
+    await until(() => !failNext);
     await settle();
     expect(acks).toEqual([]);
     expect(store.list({})).toHaveLength(0);
     ingest.handle(TOPIC, payload);
-    await settle();
+    await until(() => acks.length > 0);
     expect(acks).toEqual([0]);
     expect(store.list({})).toHaveLength(1);
   });
@@ -146,10 +156,11 @@ describe('Ingest: media', () => {
     const payloads = items.map((item, seq) => mediaPayload({ v: 1, gateway: 'gw-xh-01', bootId: 'boot-a', seq }, item));
     ingest.handle(TOPIC, payloads[2] as Buffer);
     ingest.handle(TOPIC, payloads[0] as Buffer);
+    await until(() => acks.includes(0));
     await settle();
     expect(store.list({})).toHaveLength(0);
     ingest.handle(TOPIC, payloads[1] as Buffer);
-    await settle();
+    await until(() => acks.at(-1) === 2 && store.list({ command: 'clip' }).length > 0);
     expect(acks.at(-1)).toBe(2);
     const [record] = store.list({ command: 'clip' });
     expect(record).toMatchObject({ id: sha256Hex(data), size: 25_000, thumbnailId: sha256Hex(thumbnail) });
@@ -181,7 +192,7 @@ describe('Ingest: media', () => {
     prefix.writeUInt32BE(json.length, 4);
     ingest.handle(TOPIC, mediaPayload({ v: 1, gateway: 'gw-xh-01', bootId: 'boot-a', seq: 0 }, items[0] as Buffer));
     ingest.handle(TOPIC, Buffer.concat([prefix, json, forged.subarray(8 + forged.readUInt32BE(4))]));
-    await settle();
+    await until(() => acks.at(-1) === 1);
     expect(acks.at(-1)).toBe(1);
     expect(store.list({})).toHaveLength(0);
     expect(count('citygrid_hub_evidence_assembly_failures_total', { gateway: 'gw-xh-01' })).toBe(1);
