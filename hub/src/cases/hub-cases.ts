@@ -19,7 +19,9 @@ import type { ReadingPoint } from '../telemetry/point-mapping.js';
 import { createWorkCalendar } from './calendar.js';
 import { createCatalogue, loadCatalogue, loadRules } from './catalogue.js';
 import type { Report } from './correlation.js';
+import { type Evaluation, evaluate, type Indicators } from './evaluation.js';
 import type { CaseRecord } from './model.js';
+import { localPeriod, type Period } from './period.js';
 import type { Observation } from './rules.js';
 import { type CaseChange, type CaseService, openCaseService } from './service.js';
 import type { Command } from './workflow.js';
@@ -52,6 +54,9 @@ export interface HubCasesOptions {
 export const CAPTURE_ATTEMPTS = 4;
 /** Queued messages handled per turn of the event loop, so a backlog does not starve I/O. */
 const BATCHES_PER_TURN = 50;
+/** Cases read for one evaluation (every case reported before the period's end). */
+const EVALUATION_MAX_CASES = 100_000;
+const EVALUATION_REFRESH_MS = 60_000;
 /** Readings of consecutive messages given to the case core (one durable save) at once. */
 const READINGS_PER_SAVE = 2_000;
 
@@ -109,6 +114,24 @@ export class HubCases {
       const overdue = this.countOpen((c) => (isOverdue(c, now) ? c.category : undefined));
       for (const category of categories) g.set({ category }, overdue.get(category) ?? 0);
     });
+    let evaluatedAt = Number.NEGATIVE_INFINITY;
+    m.gauge(
+      'citygrid_cases_evaluation',
+      'Evaluation of the current month in the city time zone, the numbers of GET /api/evaluation?period=YYYY-MM, by scope (total, unit, district), key (unit or district id) and indicator (registered, dispatched, closed, handledOnTime, onTimeHandlingRate, closureRate, reworkRate, p90HandleMs, …); recomputed at most once a minute.',
+      (g) => {
+        const now = this.now();
+        if (this.closed || now - evaluatedAt < EVALUATION_REFRESH_MS) return;
+        evaluatedAt = now;
+        const ev = this.evaluation(localPeriod('month', city.city.timezone, now) as Period);
+        const put = (scope: string, key: string, ind: Indicators) => {
+          for (const [indicator, v] of Object.entries(ind))
+            if (typeof v === 'number') g.set({ scope, key, indicator }, v);
+        };
+        put('total', '', ev.total);
+        for (const [key, ind] of Object.entries(ev.byUnit)) put('unit', key, ind);
+        for (const [key, ind] of Object.entries(ev.byDistrict)) put('district', key, ind);
+      },
+    );
     this.timer = setInterval(() => this.tick(), o.tickMs ?? 5_000);
     this.timer.unref();
     o.log.info(
@@ -136,6 +159,11 @@ export class HubCases {
     const next = this.service.apply(caseId, command);
     this.publish([{ case: next, effect: command.action }]);
     return next;
+  }
+
+  /** Evaluation (综合评价) of a period from the histories of the cases reported before its end. */
+  evaluation(period: Period): Evaluation {
+    return evaluate(this.service.store.list({ to: period.to, limit: EVALUATION_MAX_CASES }), period.from, period.to);
   }
 
   /** The capture request recorded for a case, if one was made. */

@@ -17,9 +17,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { URGENCIES } from '../../../config/schema/catalogue.js';
 import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
-import { evaluate } from '../cases/evaluation.js';
 import { type HubCases, isOverdue } from '../cases/hub-cases.js';
 import { CASE_STATES, type CaseRecord, ROLES } from '../cases/model.js';
+import { localPeriod, type Period } from '../cases/period.js';
 import { ACTIONS } from '../cases/workflow.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { readJson, type Send, type SendError } from './evidence-routes.js';
@@ -34,8 +34,6 @@ export interface CaseRouteDeps {
 }
 
 const PAGE_MAX = 500;
-/** Cases read for one evaluation (every case reported before the period's end). */
-const EVALUATION_MAX_CASES = 100_000;
 
 const transitionBody = z
   .object({
@@ -210,8 +208,7 @@ export function handleCaseRoute(
     if (typeof range === 'string') return bad(range);
     const by = q.get('by');
     if (by !== null && by !== 'unit' && by !== 'district') return bad('by must be unit or district');
-    const cases = store.list({ to: range.to, limit: EVALUATION_MAX_CASES });
-    const ev = evaluate(cases, range.from, range.to);
+    const ev = deps.cases.evaluation(range);
     const body: Record<string, unknown> = { from: ev.from, to: ev.to, total: ev.total };
     if (by !== 'district') body.byUnit = ev.byUnit;
     if (by !== 'unit') body.byDistrict = ev.byDistrict;
@@ -240,51 +237,15 @@ function evidenceOf(deps: CaseRouteDeps, c: CaseRecord, commands: string[]): str
 }
 
 /** [from, to) of `period` (YYYY, YYYY-MM, YYYY-MM-DD in the city's zone) or of `from`/`to` (ISO or ms); default today. */
-function periodRange(q: URLSearchParams, timeZone: string, now: number): { from: number; to: number } | string {
+function periodRange(q: URLSearchParams, timeZone: string, now: number): Period | string {
   const period = q.get('period');
-  if (period !== null) {
-    const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(period);
-    if (!m) return 'period must be YYYY, YYYY-MM or YYYY-MM-DD';
-    const y = Number(m[1]);
-    const mo = m[2] ? Number(m[2]) - 1 : 0;
-    const d = m[3] ? Number(m[3]) : 1;
-    const start = Date.UTC(y, mo, d);
-    const end = m[3] ? Date.UTC(y, mo, d + 1) : m[2] ? Date.UTC(y, mo + 1, 1) : Date.UTC(y + 1, 0, 1);
-    return { from: localToInstant(start, timeZone), to: localToInstant(end, timeZone) };
-  }
+  if (period !== null)
+    return localPeriod(period, timeZone, now) ?? 'period must be YYYY, YYYY-MM, YYYY-MM-DD, month or today';
   const parse = (v: string | null) => (v === null ? undefined : /^\d+$/.test(v) ? Number(v) : Date.parse(v));
   const from = parse(q.get('from'));
   const to = parse(q.get('to'));
-  if (from === undefined && to === undefined) {
-    const today = new Date(now + offsetOf(now, timeZone));
-    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
-    return { from: localToInstant(start, timeZone), to: localToInstant(start + 86_400_000, timeZone) };
-  }
+  if (from === undefined && to === undefined) return localPeriod('today', timeZone, now) as Period;
   if (from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) || from >= to)
     return 'give period=, or both from= and to= (ISO time or ms) with from before to';
   return { from, to };
-}
-
-/** The zone's offset from UTC at an instant, ms. */
-function offsetOf(at: number, timeZone: string): number {
-  const p: Record<string, number> = {};
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  for (const part of fmt.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const wall = Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
-  return wall - Math.floor(at / 1000) * 1000;
-}
-
-/** The instant of a local wall time given as if it were UTC. */
-function localToInstant(wall: number, timeZone: string): number {
-  const guess = wall - offsetOf(wall, timeZone);
-  return wall - offsetOf(guess, timeZone);
 }

@@ -231,6 +231,11 @@ describe('case routes', () => {
     expect(day.body.total).toMatchObject({ registered: 1 });
     expect(day.body.byDistrict).toMatchObject({ xihu: { registered: 1 } });
     expect(day.body.byUnit).toBeUndefined();
+    // The same numbers in /metrics, for the month of the hub's clock.
+    expect(metrics.render()).toMatch(/citygrid_cases_evaluation\{indicator="registered",key="",scope="total"\} 1/);
+    expect(metrics.render()).toMatch(
+      /citygrid_cases_evaluation\{indicator="registered",key="xihu",scope="district"\} 1/,
+    );
     const before = await call('GET', '/api/evaluation?period=2026-10&by=unit');
     expect(before.body.total).toMatchObject({ registered: 0 });
     expect(before.body.byUnit).toEqual({});
