@@ -20,7 +20,7 @@ import { createWorkCalendar } from './calendar.js';
 import { createCatalogue, loadCatalogue, loadRules } from './catalogue.js';
 import type { Report } from './correlation.js';
 import { type Evaluation, evaluate, type Indicators } from './evaluation.js';
-import type { CaseRecord } from './model.js';
+import { type CaseRecord, isOpen } from './model.js';
 import { localPeriod, type Period } from './period.js';
 import type { Observation } from './rules.js';
 import { type CaseChange, type CaseService, openCaseService } from './service.js';
@@ -44,7 +44,7 @@ export interface HubCasesOptions {
   log: Logger;
   metrics: MetricsRegistry;
   /** Asks an asset's cameras for evidence; without it no capture is requested. */
-  capture?: Pick<CaptureCommands, 'requestCapture'>;
+  capture?: Pick<CaptureCommands, 'requestCapture' | 'capture'>;
   /** Clock period (rule timers, back-to-normal holds, overdue, capture retries). Default 5 s. */
   tickMs?: number;
   now?: () => number;
@@ -68,7 +68,7 @@ export class HubCases {
   private draining: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly assetKinds: Map<string, string>;
-  private readonly camerasOf: Map<string, number>;
+  private readonly camerasOf: Map<string, readonly { device: string; preset?: string }[]>;
   private readonly captures = new Map<string, CaptureRequest>();
   private readonly now: () => number;
   private readonly log: Logger;
@@ -88,7 +88,10 @@ export class HubCases {
     const rules = loadRules(cityFile, city.rules, createCatalogue(catalogue, calendar.workDayMs));
     this.service = openCaseService({ city, catalogue, rules, dataDir });
     this.assetKinds = new Map(city.assets.map((a) => [a.id, a.kind]));
-    this.camerasOf = new Map(city.assets.map((a) => [a.id, a.cameras?.length ?? 0]));
+    this.camerasOf = new Map(city.assets.map((a) => [a.id, a.cameras ?? []]));
+    // Requests recorded before a restart: a failed one is retried on the clock while attempts remain.
+    for (const { caseId, request } of this.service.store.captures())
+      this.captures.set(caseId, request as unknown as CaptureRequest);
 
     const m = o.metrics;
     this.changesTotal = m.counter(
@@ -183,7 +186,10 @@ export class HubCases {
     }
     this.publish(changes);
     for (const [caseId, req] of this.captures) {
-      if (req.error !== undefined && req.attempts < CAPTURE_ATTEMPTS) void this.requestCapture(caseId, req);
+      if (req.error === undefined || req.attempts >= CAPTURE_ATTEMPTS) continue;
+      // A case closed meanwhile needs no more evidence.
+      const c = this.service.store.get(caseId);
+      if (c && isOpen(c.state)) void this.requestCapture(caseId, req);
     }
     return changes;
   }
@@ -268,41 +274,69 @@ export class HubCases {
       const c = change.case;
       if (change.effect === 'opened') {
         this.log.info({ case: c.id, category: c.category, asset: c.asset, urgency: c.urgency }, 'Case opened');
-        if (c.asset && (this.camerasOf.get(c.asset) ?? 0) > 0 && this.o.capture)
+        if (c.asset && (this.camerasOf.get(c.asset)?.length ?? 0) > 0 && this.o.capture)
           void this.requestCapture(c.id, { asset: c.asset, at: 0, attempts: 0, commands: [] });
       }
     }
   }
 
+  /**
+   * One attempt: the first asks every camera of the asset (CaptureCommands.requestCapture), a
+   * retry only the cameras no command reached yet. Recorded in cases.db before and after.
+   */
   private async requestCapture(caseId: string, req: CaptureRequest): Promise<void> {
     const capture = this.o.capture;
     if (!capture) return;
-    const attempt: CaptureRequest = { ...req, at: this.now(), attempts: req.attempts + 1 };
+    const attempt: CaptureRequest = { ...req, at: this.now(), attempts: req.attempts + 1, commands: [...req.commands] };
     delete attempt.error;
     // Recorded before it is sent: a tick while it is under way must not send it again.
-    this.captures.set(caseId, attempt);
-    const sentTo = new Set(req.commands.map((c) => c.device));
+    this.recordCapture(caseId, attempt);
     const errors: string[] = [];
     try {
-      for (const r of await capture.requestCapture(req.asset)) {
-        if (sentTo.has(r.device)) continue;
+      const results =
+        req.attempts === 0
+          ? await capture.requestCapture(req.asset)
+          : await Promise.all(
+              (this.camerasOf.get(req.asset) ?? [])
+                .filter((cam) => !req.commands.some((c) => c.device === cam.device))
+                .map(async (cam) => {
+                  try {
+                    const args = { mode: 'snapshot' as const, ...(cam.preset ? { preset: cam.preset } : {}) };
+                    return { device: cam.device, command: await capture.capture(cam.device, args) };
+                  } catch (err) {
+                    return { device: cam.device, error: (err as Error).message };
+                  }
+                }),
+            );
+      for (const r of results) {
         if (r.command) attempt.commands.push({ device: r.device, commandId: r.command.id });
         else errors.push(`${r.device}: ${r.error ?? 'not sent'}`);
       }
     } catch (err) {
       errors.push((err as Error).message);
     }
+    if (errors.length > 0) attempt.error = errors.join('; ');
+    if (this.closed) return;
+    this.recordCapture(caseId, attempt);
     if (errors.length === 0) {
       this.log.info({ case: caseId, asset: req.asset, commands: attempt.commands }, 'Evidence requested for case');
       return;
     }
-    attempt.error = errors.join('; ');
     this.captureFailures.inc();
     const last = attempt.attempts >= CAPTURE_ATTEMPTS;
     this.log.warn(
       { case: caseId, asset: req.asset, attempt: attempt.attempts, err: attempt.error },
       last ? 'Evidence request for case failed; giving up' : 'Evidence request for case failed; retrying on the clock',
     );
+  }
+
+  private recordCapture(caseId: string, req: CaptureRequest): void {
+    this.captures.set(caseId, req);
+    try {
+      this.service.store.saveCapture(caseId, { ...req }, this.now());
+    } catch (err) {
+      this.log.error({ err, case: caseId }, 'Evidence request of case not recorded in cases.db');
+    }
   }
 
   private countOpen(key: (c: CaseRecord) => string | undefined): Map<string, number> {

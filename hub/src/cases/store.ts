@@ -60,6 +60,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (rule, key)
    );
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  // 2: evidence requested from an asset's cameras when a case opened (retried after a restart too).
+  `CREATE TABLE case_captures (case_id TEXT PRIMARY KEY, request TEXT NOT NULL, updated_at INTEGER NOT NULL);`,
 ];
 
 export class CaseStoreError extends CitygridError {
@@ -102,6 +104,10 @@ export interface CaseStore {
   signals(caseId: string, opts?: { limit?: number; offset?: number }): CaseSignal[];
   signalCount(caseId: string): number;
   ruleState(): RuleStateEntry[];
+  /** Records (replaces) the camera evidence request of a case, durably. */
+  saveCapture(caseId: string, request: Record<string, unknown>, now: number): void;
+  /** Every recorded evidence request, oldest update first. */
+  captures(): { caseId: string; request: Record<string, unknown> }[];
   /** A new case id, unique across restarts: `<prefix>-<n>` with n from a durable counter. */
   nextId(prefix: string): string;
   /** Schema version (number of migrations applied). */
@@ -169,6 +175,11 @@ export function openCaseStore(dataDir: string): CaseStore {
   const dueStmt = db.prepare('SELECT record FROM cases WHERE open = 1 AND due_at < ? ORDER BY due_at, id');
   const signalsStmt = db.prepare('SELECT signal FROM case_signals WHERE case_id = ? ORDER BY id LIMIT ? OFFSET ?');
   const signalCountStmt = db.prepare('SELECT COUNT(*) AS n FROM case_signals WHERE case_id = ?');
+  const upsertCapture = db.prepare(
+    `INSERT INTO case_captures (case_id, request, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (case_id) DO UPDATE SET request = excluded.request, updated_at = excluded.updated_at`,
+  );
+  const capturesStmt = db.prepare('SELECT case_id, request FROM case_captures ORDER BY updated_at, case_id');
   const ruleStmt = db.prepare('SELECT rule, key, state FROM rule_state ORDER BY rule, key');
   const bump = db.prepare(
     `INSERT INTO counters (name, value) VALUES ('case', 1)
@@ -249,6 +260,15 @@ export function openCaseStore(dataDir: string): CaseStore {
         rule: r.rule,
         key: r.key,
         state: JSON.parse(r.state) as unknown,
+      }));
+    },
+    saveCapture(caseId, request, now) {
+      upsertCapture.run(caseId, JSON.stringify(request), now);
+    },
+    captures() {
+      return (capturesStmt.all() as { case_id: string; request: string }[]).map((r) => ({
+        caseId: r.case_id,
+        request: JSON.parse(r.request) as Record<string, unknown>,
       }));
     },
     nextId(prefix) {

@@ -45,31 +45,38 @@ beforeEach(() => {
   bus = new LiveBus(silentLogger());
   bus.on('case', (u) => updates.push(u));
   metrics = new MetricsRegistry();
-  const loaded = {
-    file: path.join(path.dirname(CITY_FILE), 'hub.yaml'),
-    hub: { city: './city.yaml' },
-    city,
-    dataDir: path.join(root, `d${++dirN}`),
-  } as unknown as LoadedHubConfig;
-  cases = new HubCases({
-    loaded,
+  cases = openCases(path.join(root, `d${++dirN}`));
+});
+afterEach(() => cases.close());
+
+function openCases(dataDir: string): HubCases {
+  const loaded = { file: path.join(path.dirname(CITY_FILE), 'hub.yaml'), hub: { city: './city.yaml' }, city, dataDir };
+  const answer = (device: string) => {
+    captureCalls.push(device);
+    if (captureFails > 0) {
+      captureFails--;
+      return { device, error: 'gateway-offline: gw-xh-01 is offline' };
+    }
+    return { device, command: { id: `cmd-${captureCalls.length}` } as never };
+  };
+  return new HubCases({
+    loaded: loaded as unknown as LoadedHubConfig,
     bus,
     log: silentLogger(),
     metrics,
     now: () => now,
     tickMs: 3_600_000,
     capture: {
-      requestCapture: async (asset) => {
-        captureCalls.push(asset);
-        if (captureFails > 0) {
-          captureFails--;
-          return [{ device: 'XH-CAM02', error: 'gateway-offline: gw-xh-01 is offline' }];
-        }
-        return [{ device: 'XH-CAM02', command: { id: `cmd-${captureCalls.length}` } as never }];
+      // UP-XH-001 has one camera, XH-CAM02: the fan-out answers for it.
+      requestCapture: async () => [answer('XH-CAM02')],
+      capture: async (device) => {
+        const r = answer(device);
+        if (r.error) throw new Error(r.error);
+        return r.command as never;
       },
     },
   });
-});
+}
 afterEach(() => cases.close());
 
 /** Floods UP-XH-001 past the waterlogging rule (15 cm held 1 min) and returns the case id. */
@@ -87,7 +94,7 @@ describe('HubCases', () => {
   it('opens a case from stored readings after the ack path, publishes it, and requests evidence once', async () => {
     const id = await flooded();
     await turn();
-    expect(captureCalls).toEqual(['UP-XH-001']);
+    expect(captureCalls).toEqual(['XH-CAM02']);
     expect(cases.captureOf(id)).toMatchObject({ attempts: 1, commands: [{ device: 'XH-CAM02', commandId: 'cmd-1' }] });
     // A higher reading joins; no second case, no second capture.
     cases.onStored({ readings: [flood(3, 30), flood(4, 30)] });
@@ -111,6 +118,22 @@ describe('HubCases', () => {
     expect(captureCalls).toHaveLength(CAPTURE_ATTEMPTS);
     expect(cases.captureOf(id)?.attempts).toBe(CAPTURE_ATTEMPTS);
     expect(metrics.render()).toMatch(new RegExp(`citygrid_cases_capture_failures_total ${CAPTURE_ATTEMPTS}`));
+  });
+
+  it('keeps a failed request in cases.db and retries it after a restart', async () => {
+    captureFails = 1;
+    const id = await flooded();
+    await turn();
+    const dataDir = path.join(root, `d${dirN}`);
+    cases.close();
+    cases = openCases(dataDir);
+    expect(cases.captureOf(id)).toMatchObject({ attempts: 1, error: expect.stringMatching(/offline/) });
+    cases.tick();
+    await turn();
+    expect(cases.captureOf(id)).toMatchObject({ attempts: 2, commands: [{ device: 'XH-CAM02', commandId: 'cmd-2' }] });
+    cases.close();
+    cases = openCases(dataDir);
+    expect(cases.captureOf(id)?.error).toBeUndefined();
   });
 
   it('a request that fails once is sent on the next tick', async () => {
