@@ -177,6 +177,7 @@ export async function run(args: string[]): Promise<number> {
         `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
         `  structures      ${structures.summary}`,
         ...cameras.banner(hub.httpUrl).map((line, i) => `${i === 0 ? '  cameras         ' : ' '.repeat(18)}${line}`),
+        `  cases           curl ${hub.httpUrl}/api/cases or citygrid cases list --hub ${hub.httpUrl} (the rain drill raises 道路积水 cases)`,
         `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,
         'Ctrl-C stops everything.',
       ].join('\n'),
