@@ -74,6 +74,24 @@ const influx = z
   })
   .strict();
 
+export const WEBHOOK_EVENTS = ['dispatched', 'overdue', 'closed'] as const;
+
+const webhook = z
+  .object({
+    url: z.string().url().describe('Where notifications are POSTed (JSON { id, event, caseId, case, at }).'),
+    secret: secret(
+      'HMAC-SHA256 key: the body is signed in the header X-Citygrid-Signature: sha256=<hex>. Write ${ENV_VAR}.',
+    ),
+    events: z
+      .array(z.enum(WEBHOOK_EVENTS))
+      .min(1)
+      .default([...WEBHOOK_EVENTS])
+      .describe(
+        'Events sent: dispatched (派遣), overdue (a stage past its deadline), closed (结案 or not filed). Default all.',
+      ),
+  })
+  .strict();
+
 export const hubConfigSchema = z
   .object({
     $schema: z.string().optional().describe('Editor hint, ignored.'),
@@ -135,8 +153,21 @@ export const hubConfigSchema = z
       .strict()
       .prefault({})
       .describe('Where telemetry is stored.'),
+    cases: z
+      .object({
+        webhooks: z
+          .array(webhook)
+          .default([])
+          .describe(
+            'Signed webhooks on case dispatch, overdue and close: written to cases.db with the case change, retried with capped exponential backoff until a 2xx (also after a restart). Default none.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Case notifications.'),
   })
   .strict();
 
 export type HubConfig = z.output<typeof hubConfigSchema>;
+export type WebhookConfig = z.output<typeof webhook>;
 export type InfluxConfig = z.output<typeof influx>;

@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import type { LoadedHubConfig } from '../../../config/load.js';
+import type { Profile } from '../../../config/schema/rules.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { CaptureCommands } from '../evidence/capture.js';
@@ -24,6 +25,8 @@ import { type CaseRecord, isOpen } from './model.js';
 import { localPeriod, type Period } from './period.js';
 import type { Observation } from './rules.js';
 import { type CaseChange, type CaseService, openCaseService } from './service.js';
+import type { ProfileChange } from './store.js';
+import { notificationsFor, WebhookDelivery } from './webhooks.js';
 import type { Command } from './workflow.js';
 
 /** A camera capture asked for when a case opened on an asset. */
@@ -70,6 +73,7 @@ export class HubCases {
   private readonly assetKinds: Map<string, string>;
   private readonly camerasOf: Map<string, readonly { device: string; preset?: string }[]>;
   private readonly captures = new Map<string, CaptureRequest>();
+  private readonly webhooks: WebhookDelivery;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly changesTotal;
@@ -86,7 +90,22 @@ export class HubCases {
     const calendar = createWorkCalendar(city.workCalendar, city.city.timezone);
     const catalogue = loadCatalogue(cityFile, city.catalogue);
     const rules = loadRules(cityFile, city.rules, createCatalogue(catalogue, calendar.workDayMs));
-    this.service = openCaseService({ city, catalogue, rules, dataDir });
+    const targets = hub.cases.webhooks;
+    this.service = openCaseService({
+      city,
+      catalogue,
+      rules,
+      dataDir,
+      notify: (changes, now) => notificationsFor(targets, changes, now),
+    });
+    this.webhooks = new WebhookDelivery({
+      store: this.service.store,
+      targets,
+      log: o.log.child({ component: 'hub.cases.webhooks' }),
+      metrics: o.metrics,
+      now: this.now,
+    });
+    this.webhooks.start();
     this.assetKinds = new Map(city.assets.map((a) => [a.id, a.kind]));
     this.camerasOf = new Map(city.assets.map((a) => [a.id, a.cameras ?? []]));
     // Requests recorded before a restart: a failed one is retried on the clock while attempts remain.
@@ -164,6 +183,20 @@ export class HubCases {
     return next;
   }
 
+  /** The rule profile in force and its last switch (none recorded: normal). */
+  profile(): ProfileChange {
+    return this.service.store.profile() ?? { profile: 'normal', actor: 'system', at: 0 };
+  }
+
+  /** Switches the rule profile (recorded, kept across restarts) and announces it on the stream. */
+  setProfile(change: ProfileChange & { profile: Profile }): ProfileChange {
+    this.service.store.saveProfile(change);
+    this.service.setProfile(change.profile);
+    this.log.info({ profile: change.profile, actor: change.actor, note: change.note }, 'Rule profile switched');
+    this.o.bus.emit('profile', change);
+    return change;
+  }
+
   /** Evaluation (综合评价) of a period from the histories of the cases reported before its end. */
   evaluation(period: Period): Evaluation {
     return evaluate(this.service.store.list({ to: period.to, limit: EVALUATION_MAX_CASES }), period.from, period.to);
@@ -201,6 +234,8 @@ export class HubCases {
     this.closed = true;
     clearInterval(this.timer);
     if (this.draining) clearImmediate(this.draining);
+    // A delivery under way is not awaited: it stays in the outbox and is sent again after the restart.
+    void this.webhooks.close();
     this.service.close();
   }
 
@@ -268,6 +303,7 @@ export class HubCases {
   }
 
   private publish(changes: readonly CaseChange[]): void {
+    if (changes.length > 0) this.webhooks.kick();
     for (const change of changes) {
       this.changesTotal.inc({ effect: change.effect, category: change.case.category });
       this.o.bus.emit('case', change);

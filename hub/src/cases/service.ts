@@ -14,7 +14,7 @@ import { UnknownCaseError } from './errors.js';
 import type { CaseRecord } from './model.js';
 import { createResponsibility } from './responsibility.js';
 import { type CameraObservation, createRuleEngine, type Observation, type Signal } from './rules.js';
-import { type CaseStore, openCaseStore } from './store.js';
+import { type CaseStore, type OutboxEntry, openCaseStore } from './store.js';
 import { type Command, findOverdue, transition, type WorkflowContext } from './workflow.js';
 
 export interface CaseChange {
@@ -47,6 +47,8 @@ export interface CaseServiceOptions {
   /** Prefix of case ids. Default CG. */
   idPrefix?: string;
   joinWindowMs?: number;
+  /** Notifications of changes, saved in the same transaction as the changes (the webhook outbox). */
+  notify?: (changes: readonly CaseChange[], now: number) => OutboxEntry[];
 }
 
 export function openCaseService(opts: CaseServiceOptions): CaseService {
@@ -55,6 +57,10 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
   const store = openCaseStore(opts.dataDir);
   const engine = createRuleEngine(opts.rules.rules);
   engine.load(store.ruleState());
+  // The profile switched before a restart stays in force.
+  const saved = store.profile()?.profile;
+  if (saved) engine.setProfile(saved as Profile);
+  const notify = opts.notify ?? (() => []);
   const correlator = new Correlator({
     ctx,
     responsibility: createResponsibility(opts.city),
@@ -75,7 +81,8 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     }
     changes.push(...then());
     const latest = new Map(changes.map((c) => [c.case.id, c.case]));
-    store.save({ cases: [...latest.values()], signals: recorded, ruleState: engine.changed() }, now);
+    const outbox = notify(changes, now);
+    store.save({ cases: [...latest.values()], signals: recorded, ruleState: engine.changed(), outbox }, now);
     return changes;
   };
 
@@ -100,7 +107,7 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
       const c = correlator.get(caseId) ?? store.get(caseId);
       if (!c) throw new UnknownCaseError(caseId);
       const next = transition(c, command, ctx);
-      store.save({ cases: [next] }, command.at);
+      store.save({ cases: [next], outbox: notify([{ case: next, effect: command.action }], command.at) }, command.at);
       correlator.track(next);
       return next;
     },

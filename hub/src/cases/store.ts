@@ -62,7 +62,47 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
   // 2: evidence requested from an asset's cameras when a case opened (retried after a restart too).
   `CREATE TABLE case_captures (case_id TEXT PRIMARY KEY, request TEXT NOT NULL, updated_at INTEGER NOT NULL);`,
+  // 3: webhook notifications not yet delivered (the outbox), and the rule profile switches (who, when, why).
+  `CREATE TABLE webhook_outbox (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     event TEXT NOT NULL,
+     case_id TEXT NOT NULL,
+     body TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     next_at INTEGER NOT NULL,
+     last_error TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX webhook_outbox_next ON webhook_outbox (next_at);
+   CREATE TABLE profile_changes (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     profile TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     note TEXT,
+     at INTEGER NOT NULL
+   );`,
 ];
+
+/** A webhook notification waiting for a 2xx. `body` is the exact JSON signed and sent. */
+export interface OutboxEntry {
+  id: string;
+  url: string;
+  event: string;
+  caseId: string;
+  body: string;
+  attempts: number;
+  nextAt: number;
+  lastError?: string;
+}
+
+/** A switch of the rule profile, as recorded. */
+export interface ProfileChange {
+  profile: string;
+  actor: string;
+  note?: string;
+  at: number;
+}
 
 export class CaseStoreError extends CitygridError {
   constructor(message: string) {
@@ -74,6 +114,8 @@ export interface CaseChanges {
   cases?: readonly CaseRecord[];
   signals?: readonly CaseSignal[];
   ruleState?: readonly RuleStateEntry[];
+  /** Notifications of these changes, written in the same transaction. */
+  outbox?: readonly OutboxEntry[];
 }
 
 export interface CaseFilter {
@@ -108,6 +150,18 @@ export interface CaseStore {
   saveCapture(caseId: string, request: Record<string, unknown>, now: number): void;
   /** Every recorded evidence request, oldest update first. */
   captures(): { caseId: string; request: Record<string, unknown> }[];
+  /** Pending notifications due at or before `now`, oldest first. */
+  dueDeliveries(now: number, limit: number): OutboxEntry[];
+  pendingDeliveries(): number;
+  /** Earliest next attempt of a pending notification. */
+  nextDeliveryAt(): number | undefined;
+  deleteDelivery(id: string): void;
+  /** Records a failed attempt and when to try again. */
+  retryDelivery(id: string, attempts: number, nextAt: number, error: string): void;
+  /** Records a profile switch. */
+  saveProfile(change: ProfileChange): void;
+  /** The last profile switch, if any was made. */
+  profile(): ProfileChange | undefined;
   /** A new case id, unique across restarts: `<prefix>-<n>` with n from a durable counter. */
   nextId(prefix: string): string;
   /** Schema version (number of migrations applied). */
@@ -181,6 +235,17 @@ export function openCaseStore(dataDir: string): CaseStore {
   );
   const capturesStmt = db.prepare('SELECT case_id, request FROM case_captures ORDER BY updated_at, case_id');
   const ruleStmt = db.prepare('SELECT rule, key, state FROM rule_state ORDER BY rule, key');
+  const insertOutbox = db.prepare(
+    `INSERT INTO webhook_outbox (id, url, event, case_id, body, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const dueOutbox = db.prepare(
+    'SELECT id, url, event, case_id, body, attempts, next_at, last_error FROM webhook_outbox WHERE next_at <= ? ORDER BY next_at, created_at, id LIMIT ?',
+  );
+  const countOutbox = db.prepare('SELECT COUNT(*) AS n, MIN(next_at) AS next FROM webhook_outbox');
+  const deleteOutbox = db.prepare('DELETE FROM webhook_outbox WHERE id = ?');
+  const retryOutbox = db.prepare('UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?');
+  const insertProfile = db.prepare('INSERT INTO profile_changes (profile, actor, note, at) VALUES (?, ?, ?, ?)');
+  const lastProfile = db.prepare('SELECT profile, actor, note, at FROM profile_changes ORDER BY id DESC LIMIT 1');
   const bump = db.prepare(
     `INSERT INTO counters (name, value) VALUES ('case', 1)
      ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -203,6 +268,8 @@ export function openCaseStore(dataDir: string): CaseStore {
     }
     for (const s of changes.signals ?? []) insertSignal.run(s.caseId, s.at, s.kind, JSON.stringify(s));
     for (const r of changes.ruleState ?? []) upsertRule.run(r.rule, r.key, JSON.stringify(r.state), now);
+    for (const o of changes.outbox ?? [])
+      insertOutbox.run(o.id, o.url, o.event, o.caseId, o.body, o.attempts, o.nextAt, now);
   });
 
   return {
@@ -270,6 +337,49 @@ export function openCaseStore(dataDir: string): CaseStore {
         caseId: r.case_id,
         request: JSON.parse(r.request) as Record<string, unknown>,
       }));
+    },
+    dueDeliveries(now, limit) {
+      type Row = {
+        id: string;
+        url: string;
+        event: string;
+        case_id: string;
+        body: string;
+        attempts: number;
+        next_at: number;
+        last_error: string | null;
+      };
+      return (dueOutbox.all(now, limit) as Row[]).map((r) => ({
+        id: r.id,
+        url: r.url,
+        event: r.event,
+        caseId: r.case_id,
+        body: r.body,
+        attempts: Number(r.attempts),
+        nextAt: Number(r.next_at),
+        ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+      }));
+    },
+    pendingDeliveries() {
+      return Number((countOutbox.get() as { n: number }).n);
+    },
+    nextDeliveryAt() {
+      const next = (countOutbox.get() as { next: number | null }).next;
+      return next === null ? undefined : Number(next);
+    },
+    deleteDelivery(id) {
+      deleteOutbox.run(id);
+    },
+    retryDelivery(id, attempts, nextAt, error) {
+      retryOutbox.run(attempts, nextAt, error, id);
+    },
+    saveProfile(c) {
+      insertProfile.run(c.profile, c.actor, c.note ?? null, c.at);
+    },
+    profile() {
+      const r = lastProfile.get() as { profile: string; actor: string; note: string | null; at: number } | undefined;
+      if (!r) return undefined;
+      return { profile: r.profile, actor: r.actor, at: Number(r.at), ...(r.note !== null ? { note: r.note } : {}) };
     },
     nextId(prefix) {
       const row = bump.get() as { value: number };

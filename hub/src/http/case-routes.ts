@@ -9,6 +9,9 @@
  *   POST /api/reports                     hotline / inspector intake { text, category, asset? | point?, reporter?, source? }
  *                                         -> 201 { effect: opened|joined, case }
  *   GET  /api/evaluation?period=YYYY[-MM[-DD]]|from=&to=&by=unit|district
+ *   GET  /api/profile                     the rule profile in force { profile, actor, note?, at } (normal until switched)
+ *   PUT  /api/profile                     { profile: normal|flood|snow, actor, note? } -> the recorded switch; kept
+ *                                         in cases.db across restarts, announced as `profile` on /api/stream
  *
  * Roles are not yet tied to sessions: the actor and role of a transition come from the body (the
  * console issue enforces them). Errors are typed JSON `{ error, message }`.
@@ -16,6 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { URGENCIES } from '../../../config/schema/catalogue.js';
+import { PROFILES } from '../../../config/schema/rules.js';
 import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
 import { type HubCases, isOverdue } from '../cases/hub-cases.js';
 import { CASE_STATES, type CaseRecord, ROLES } from '../cases/model.js';
@@ -59,6 +63,10 @@ const reportBody = z
   .strict()
   .refine((b) => b.asset !== undefined || b.point !== undefined, 'a report needs an asset or a point [lon, lat]');
 
+const profileBody = z
+  .object({ profile: z.enum(PROFILES), actor: z.string().min(1), note: z.string().max(2000).optional() })
+  .strict();
+
 /** A case without its history, for lists and the stream. */
 export function caseSummary(c: CaseRecord, now: number): Record<string, unknown> {
   const { history, ...rest } = c;
@@ -77,7 +85,7 @@ export function handleCaseRoute(
   const parts = route.split('/').slice(1).map(decodeURIComponent);
   const [api, what, id, sub, extra] = parts;
   if (api !== 'api' || extra !== undefined) return false;
-  if (what !== 'cases' && what !== 'reports' && what !== 'evaluation') return false;
+  if (what !== 'cases' && what !== 'reports' && what !== 'evaluation' && what !== 'profile') return false;
   const method = req.method ?? 'GET';
   const now = (deps.now ?? Date.now)();
   const only = (allowed: string[]): boolean => {
@@ -195,6 +203,30 @@ export function handleCaseRoute(
           if (err instanceof UnknownCategoryError) return bad(err.message);
           throw err;
         }
+      },
+      (err: Error) => bad(err.message),
+    );
+    return true;
+  }
+
+  if (what === 'profile' && id === undefined) {
+    if (method === 'GET' || method === 'HEAD') {
+      send.json(res, 200, deps.cases.profile());
+      return true;
+    }
+    if (!only(['GET', 'HEAD', 'PUT'])) return true;
+    readJson(req).then(
+      (body) => {
+        const parsed = profileBody.safeParse(body);
+        if (!parsed.success) return bad(zodMessage(parsed.error));
+        const b = parsed.data;
+        const change = deps.cases.setProfile({
+          profile: b.profile,
+          actor: b.actor,
+          at: (deps.now ?? Date.now)(),
+          ...(b.note !== undefined ? { note: b.note } : {}),
+        });
+        send.json(res, 200, change);
       },
       (err: Error) => bad(err.message),
     );

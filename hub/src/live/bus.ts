@@ -46,6 +46,8 @@ export interface LiveEventMap {
   event: LiveEvent;
   gateway: GatewayChange;
   case: CaseUpdate;
+  /** The rule profile was switched (who, when, why). */
+  profile: { profile: string; actor: string; note?: string; at: number };
 }
 
 type Listener<T> = (payload: T) => void;
@@ -60,6 +62,7 @@ export class LiveBus {
     event: [],
     gateway: [],
     case: [],
+    profile: [],
   };
 
   constructor(private readonly log: Logger) {}

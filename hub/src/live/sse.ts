@@ -71,6 +71,7 @@ export class SseFeed {
       ),
       bus.on('gateway', (g) => this.broadcast('gateway', g)),
       bus.on('case', (c) => this.broadcast('case', caseJson(c))),
+      bus.on('profile', (p) => this.broadcast('profile', p)),
     );
   }
 

@@ -50,7 +50,12 @@ beforeEach(() => {
 afterEach(() => cases.close());
 
 function openCases(dataDir: string): HubCases {
-  const loaded = { file: path.join(path.dirname(CITY_FILE), 'hub.yaml'), hub: { city: './city.yaml' }, city, dataDir };
+  const loaded = {
+    file: path.join(path.dirname(CITY_FILE), 'hub.yaml'),
+    hub: { city: './city.yaml', cases: { webhooks: [] } },
+    city,
+    dataDir,
+  };
   const answer = (device: string) => {
     captureCalls.push(device);
     if (captureFails > 0) {

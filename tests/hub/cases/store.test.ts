@@ -91,7 +91,7 @@ describe('case store (libsql in the hub data dir)', () => {
     stores.length = 0;
 
     const again = open(dir);
-    expect(again.version).toBe(2);
+    expect(again.version).toBe(3);
     const loaded = again.openCases();
     // oldest report first: the hotline call came a second before the gauge's first exceedance
     expect(loaded).toEqual([light, dispatched]);
@@ -195,6 +195,6 @@ describe('case store (libsql in the hub data dir)', () => {
     raw.pragma('user_version = 99');
     raw.close();
     expect(() => openCaseStore(dir)).toThrow(CaseStoreError);
-    expect(() => openCaseStore(dir)).toThrow(/schema version 99, newer than this citygrid knows \(2\)/);
+    expect(() => openCaseStore(dir)).toThrow(/schema version 99, newer than this citygrid knows \(3\)/);
   });
 });
