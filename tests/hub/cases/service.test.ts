@@ -107,3 +107,33 @@ describe('case service (the example city’s rules, catalogue and units, on case
     }
   });
 });
+
+describe('case service rule profile', () => {
+  const fresh = () => ({ ...opts, dataDir: mkdtempSync(path.join(dir, 'profile-')) });
+  const opens = (effects: { effect: string }[]) => effects.some((c) => c.effect === 'opened');
+
+  it('uses the profile’s values: 12 cm held 1 min opens a case under flood (10 cm), not under normal (15 cm)', () => {
+    const svc = openCaseService(fresh());
+    try {
+      expect(opens(svc.onReadings([gauge(0, 12), gauge(1, 12), gauge(2, 12)]))).toBe(false);
+      svc.setProfile('flood');
+      expect(opens(svc.onReadings([gauge(3, 12), gauge(4, 12), gauge(5, 12)]))).toBe(true);
+    } finally {
+      svc.close();
+    }
+  });
+
+  it('starts with the last profile recorded in cases.db', () => {
+    const o = fresh();
+    const svc = openCaseService(o);
+    expect(opens(svc.onReadings([gauge(0, 12), gauge(1, 12), gauge(2, 12)]))).toBe(false);
+    svc.store.saveProfile({ profile: 'flood', actor: 'duty-1', note: '暴雨红色预警', at: t0 });
+    svc.close();
+    const again = openCaseService(o);
+    try {
+      expect(opens(again.onReadings([gauge(3, 12), gauge(4, 12), gauge(5, 12)]))).toBe(true);
+    } finally {
+      again.close();
+    }
+  });
+});
