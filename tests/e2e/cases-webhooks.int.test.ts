@@ -6,7 +6,8 @@
  *
  * Checked: the delivery carries X-Citygrid-Delivery and an X-Citygrid-Signature that verifies with
  * the secret over the raw body; the failed attempt is retried (same delivery id) until a 2xx; the
- * metrics count one failed and one ok attempt and nothing stays pending. PUT /api/profile is
+ * metrics count one failed and one ok attempt and nothing stays pending. A notification still
+ * failing when the hub stops is delivered by the next hub process. PUT /api/profile is
  * reported by GET, announced on the stream's log, and still in force after a hub restart.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -32,6 +33,8 @@ interface Received {
   status: number;
 }
 const received: Received[] = [];
+/** While true, the receiver answers every delivery with a 500. */
+let receiverDown = false;
 let receiver: Server;
 let hub: CliProcess;
 let httpUrl: string;
@@ -65,7 +68,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const status = received.length === 0 ? 500 : 200;
+      const status = receiverDown || received.length === 0 ? 500 : 200;
       received.push({
         body: Buffer.concat(chunks).toString('utf8'),
         signature: req.headers['x-citygrid-signature'] as string | undefined,
@@ -141,6 +144,43 @@ describe('case webhooks', () => {
       return true;
     }, 5_000);
   });
+
+  it('delivers a notification still pending when the hub stopped after it starts again', async () => {
+    receiverDown = true;
+    const opened = await api<{ case: { id: string } }>('POST', '/api/reports', {
+      text: '莫干山路下立交积水，已自行消退',
+      category: 'event:0406',
+      asset: 'UP-GS-001',
+    });
+    expect(opened.status).toBe(201);
+    const caseId = opened.body.case.id;
+    const rejected = await api<{ state: string }>('POST', `/api/cases/${caseId}/transitions`, {
+      action: 'reject',
+      actor: 'sup-1',
+      role: 'city_supervisor',
+      note: '重复上报',
+    });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    const isClose = (r: Received) => JSON.parse(r.body).event === 'closed';
+    await eventually(async () => (received.some(isClose) ? true : undefined), 10_000, 'a failed close delivery');
+    await hub.stop();
+    const failed = received.filter(isClose);
+    expect(failed.every((r) => r.status === 500)).toBe(true);
+
+    receiverDown = false;
+    hub = startHub();
+    await hub.waitFor(/Listening/, 20_000);
+    await eventually(
+      async () => (received.some((r) => isClose(r) && r.status === 200) ? true : undefined),
+      15_000,
+      'the close delivered after the restart',
+    );
+    const ok = received.filter((r) => isClose(r) && r.status === 200);
+    expect(ok).toHaveLength(1);
+    expect(ok[0]?.delivery).toBe(failed[0]?.delivery);
+    expect(verifies(ok[0]?.signature, ok[0]?.body ?? '')).toBe(true);
+    expect(JSON.parse(ok[0]?.body ?? '{}')).toMatchObject({ event: 'closed', caseId, case: { state: 'not_filed' } });
+  }, 60_000);
 
   it('switches the rule profile, records who and why, and keeps it across a restart', async () => {
     const before = await api<{ profile: string }>('GET', '/api/profile');
