@@ -158,6 +158,19 @@ describe('HubCases', () => {
     expect(changes.map((c) => [c.case.id, c.effect])).toContainEqual([id, 'mark_overdue']);
     expect(metrics.render()).toMatch(/citygrid_cases_overdue\{category="event:0406"\} 1/);
   });
+
+  it('switches the rule profile: recorded, announced on the bus, in force after a restart', () => {
+    const announced: unknown[] = [];
+    bus.on('profile', (p) => announced.push(p));
+    expect(cases.profile()).toMatchObject({ profile: 'normal', actor: 'system' });
+    const change = { profile: 'snow' as const, actor: 'duty-1', note: '暴雪橙色预警', at: now };
+    cases.setProfile(change);
+    expect(announced).toEqual([change]);
+    expect(cases.profile()).toEqual(change);
+    cases.close();
+    cases = openCases(path.join(root, `d${dirN}`));
+    expect(cases.profile()).toEqual(change);
+  });
 });
 
 describe('case routes', () => {
