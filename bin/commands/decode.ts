@@ -27,6 +27,11 @@ const PROTOCOLS: Record<string, ProtocolEntry> = {
     textual: false,
     load: async () => (await import('../../drivers/cjt188/codec.js')).cjt188Codec,
   },
+  jt808: {
+    summary: 'JT/T 808 frame (2013 or 2019) in hex with its 7E flags, e.g. "7E 00 02 00 00 ... AA 7E"',
+    textual: false,
+    load: async () => (await import('../../drivers/jt808/codec.js')).jt808Codec,
+  },
   'modbus-rtu': {
     summary: 'Modbus RTU frame in hex, e.g. "01 03 00 00 00 0A C5 CD"; prints every reading (request, response)',
     textual: false,
