@@ -4,7 +4,7 @@
  * and GBK fields, with a readable text beside it).
  */
 
-/** A body parse failure, before the frame layer adds the frame bytes and the absolute offset. */
+/** A body parse failure, before the frame layer adds the frame bytes and the absolute offset; decodeJt808 turns it into a DecodeError, so only decodeJt808 is exported to users. */
 export class BodyError extends Error {
   constructor(
     readonly reason: 'short-frame' | 'bad-field' | 'out-of-range',

@@ -8,7 +8,7 @@ import { DecodeError } from '../sdk/errors.js';
 import { type Body, BodyError, decodeBody, encodeBody } from './codec-bodies.js';
 
 export type { AdditionalItem, Body, Location } from './codec-bodies.js';
-export { decodeLocation, encodeLocation } from './codec-bodies.js';
+export { encodeLocation } from './codec-bodies.js';
 
 /** Longest frame split keeps waiting for: a 2019 header with sub-package, 1023 body bytes, all escaped. */
 export const MAX_FRAME_BYTES = 2 + 2 * (21 + 1023 + 1);
