@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
+import { jsonApi } from '../helpers/json-api.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 
@@ -51,13 +52,7 @@ function startHub(): CliProcess {
   });
 }
 
-async function api<T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = jsonApi(() => httpUrl);
 
 /** Reads /api/stream into `stream` until aborted. */
 async function follow(): Promise<void> {

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { jsonApi } from '../helpers/json-api.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-webhooks-'));
@@ -48,13 +49,7 @@ function startHub(): CliProcess {
   });
 }
 
-async function api<T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${httpUrl}${p}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = jsonApi(() => httpUrl);
 
 const verifies = (signature: string | undefined, body: string): boolean => {
   const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { influxSeries } from '../helpers/influx-query.js';
 import { writeHubConfig, writeTruckGatewayConfig } from '../helpers/system-configs.js';
 
 const influxUrl = inject('influxUrl');
@@ -33,13 +34,7 @@ let httpPort: number;
 /** influxd's accepted-points counter before our hub wrote anything (this file runs alone). */
 let writtenAtStart: number;
 
-async function influxQuery(q: string): Promise<{ columns: string[]; values: unknown[][] } | undefined> {
-  const url = `${influxUrl}/query?db=${database}&epoch=ms&q=${encodeURIComponent(q)}`;
-  const body = (await (await fetch(url)).json()) as {
-    results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-  };
-  return body.results[0]?.series?.[0];
-}
+const influxQuery = async (q: string) => (await influxSeries(influxUrl, database, q))[0];
 
 /** influxd's own count of points accepted over HTTP, over every write (overwrites included). */
 async function pointsWrittenOK(): Promise<number> {

@@ -20,6 +20,7 @@ import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
 import { meterDefaults } from '../../simulators/meters/bus.js';
 import { generateMeters } from '../../simulators/meters/spec.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { influxSeries } from '../helpers/influx-query.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 
 const influxUrl = inject('influxUrl');
@@ -43,13 +44,7 @@ let hub: CliProcess;
 let edge: CliProcess;
 let edgeHttp: string;
 
-async function influx(q: string): Promise<{ columns: string[]; values: unknown[][] }[]> {
-  const url = `${influxUrl}/query?db=${database}&epoch=ms&q=${encodeURIComponent(q)}`;
-  const body = (await (await fetch(url)).json()) as {
-    results: { series?: { columns: string[]; values: unknown[][]; tags?: Record<string, string> }[] }[];
-  };
-  return body.results[0]?.series ?? [];
-}
+const influx = (q: string) => influxSeries(influxUrl, database, q);
 
 /** device -> [time, volume_m3, volume_interval_m3][] in time order. */
 async function meterReadings(): Promise<Map<string, [number, number, number | null][]>> {
@@ -57,8 +52,7 @@ async function meterReadings(): Promise<Map<string, [number, number, number | nu
     'SELECT volume_m3, volume_interval_m3 FROM water_meter GROUP BY device ORDER BY time ASC',
   );
   const out = new Map<string, [number, number, number | null][]>();
-  for (const s of series as { tags?: Record<string, string>; values: unknown[][] }[])
-    out.set(s.tags?.device ?? '?', s.values as [number, number, number | null][]);
+  for (const s of series) out.set(s.tags?.device ?? '?', s.values as [number, number, number | null][]);
   return out;
 }
 

@@ -20,6 +20,7 @@ import { findFreePort } from '../../bin/lib/ports.js';
 import { brgDl1 } from '../../drivers/modbus-logger/models/index.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { influxSeries } from '../helpers/influx-query.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -49,13 +50,7 @@ let proxy: TcpProxy;
 let hub: CliProcess;
 let edge: CliProcess;
 
-async function influx(q: string): Promise<{ columns: string[]; values: unknown[][] } | undefined> {
-  const url = `${influxUrl}/query?db=${database}&epoch=ms&q=${encodeURIComponent(q)}`;
-  const body = (await (await fetch(url)).json()) as {
-    results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-  };
-  return body.results[0]?.series?.[0];
-}
+const influx = async (q: string) => (await influxSeries(influxUrl, database, q))[0];
 
 /** Rows as objects. */
 async function rows(q: string): Promise<Record<string, unknown>[]> {

@@ -166,6 +166,7 @@ export interface CaseStore {
   nextId(prefix: string): string;
   /** Schema version (number of migrations applied). */
   readonly version: number;
+  /** Idempotent. */
   close(): void;
 }
 
@@ -386,7 +387,7 @@ export function openCaseStore(dataDir: string): CaseStore {
       return `${prefix}-${String(Number(row.value)).padStart(6, '0')}`;
     },
     close() {
-      db.close();
+      if (db.open) db.close();
     },
   };
 }

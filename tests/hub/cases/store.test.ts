@@ -10,24 +10,9 @@ import { createResponsibility } from '../../../hub/src/cases/responsibility.js';
 import { createRuleEngine, type Signal } from '../../../hub/src/cases/rules.js';
 import { type CaseStore, CaseStoreError, openCaseStore } from '../../../hub/src/cases/store.js';
 import { findOverdue, transition } from '../../../hub/src/cases/workflow.js';
-import { city, commander, ctx, MIN, sh, supervisor } from './fixtures.js';
+import { city, commander, ctx, MIN, sh, supervisor, tempCaseStores } from './fixtures.js';
 
-const dirs: string[] = [];
-const stores: CaseStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tmpDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'cg-cases-'));
-  dirs.push(d);
-  return d;
-};
-const open = (dir: string) => {
-  const s = openCaseStore(dir);
-  stores.push(s);
-  return s;
-};
+const { tmpDir, open } = tempCaseStores('cg-cases-');
 const t0 = sh('2026-11-24 10:00');
 const rule = ruleSchema.parse({
   id: 'wl',
@@ -88,7 +73,6 @@ describe('case store (libsql in the hub data dir)', () => {
     light = transition(light, { action: 'suspend', actor: supervisor, at: t0 + 3 * MIN, note: '道路施工' }, ctx);
     store.save({ cases: [dispatched, light], signals: [hotline.signal] }, t0 + 3 * MIN);
     store.close();
-    stores.length = 0;
 
     const again = open(dir);
     expect(again.version).toBe(3);
@@ -190,7 +174,6 @@ describe('case store (libsql in the hub data dir)', () => {
   it('refuses a database from a newer citygrid with a typed error', () => {
     const dir = tmpDir();
     open(dir).close();
-    stores.length = 0;
     const raw = new Database(path.join(dir, 'cases.db'));
     raw.pragma('user_version = 99');
     raw.close();

@@ -15,23 +15,9 @@ import {
   notificationsFor,
   sign,
 } from '../../../hub/src/cases/webhooks.js';
+import { tempCaseStores } from './fixtures.js';
 
-const dirs: string[] = [];
-const stores: CaseStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tmpDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'cg-webhooks-'));
-  dirs.push(d);
-  return d;
-};
-const open = (dir: string) => {
-  const s = openCaseStore(dir);
-  stores.push(s);
-  return s;
-};
+const { tmpDir, open } = tempCaseStores('cg-webhooks-');
 
 const change = (effect: string, state: CaseRecord['state'], id = 'CG-1'): CaseChange => ({
   effect,
@@ -105,7 +91,6 @@ describe('webhook outbox and profile in cases.db', () => {
     s.save({ outbox: [n] }, 1000);
     s.retryDelivery(n.id, 1, 3000, 'HTTP 500');
     s.close();
-    stores.length = 0;
     const again = open(dir);
     expect(again.pendingDeliveries()).toBe(1);
     expect(again.dueDeliveries(2999, 10)).toEqual([]);
@@ -123,7 +108,6 @@ describe('webhook outbox and profile in cases.db', () => {
     s.saveProfile({ profile: 'flood', actor: 'duty-1', note: '暴雨红色预警', at: 5 });
     s.saveProfile({ profile: 'snow', actor: 'duty-2', at: 6 });
     s.close();
-    stores.length = 0;
     expect(open(dir).profile()).toEqual({ profile: 'snow', actor: 'duty-2', at: 6 });
   });
 });
