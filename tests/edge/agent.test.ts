@@ -148,3 +148,18 @@ describe('Agent', () => {
     expect(transport?.isOpen).toBe(false);
   });
 });
+
+describe('Agent.command', () => {
+  it('refuses a device it does not have, and a driver that takes no commands, with typed errors', async () => {
+    const { agent } = setup([device('D1')]);
+    agent.start();
+    await expect(agent.command('NOPE', { name: 'sample-interval', args: {} })).rejects.toMatchObject({
+      code: 'UNKNOWN_DEVICE',
+      message: 'no device "NOPE" on this gateway',
+    });
+    await expect(agent.command('D1', { name: 'capture', args: {} })).rejects.toMatchObject({
+      code: 'COMMAND_UNSUPPORTED',
+    });
+    await agent.stop();
+  });
+});
