@@ -50,6 +50,8 @@ function benchConfig(env: NodeJS.ProcessEnv): LoadedHubConfig {
     gridCells: [],
     assets: [],
     routes: [],
+    roads: [],
+    vehicles: [],
     gateways: [],
     units: [],
     workCalendar: workCalendarSchema.parse({}),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { workCalendarSchema } from './calendar.js';
 import { idSchema, lonLat, polygon } from './common.js';
+import { checkFleet, roadSchema, vehicleSchema } from './fleet.js';
 import { checkUnits, unitSchema } from './units.js';
 
 export const ASSET_KINDS = [
@@ -112,6 +113,14 @@ export const cityConfigSchema = z
     gridCells: z.array(gridCell).default([]).describe('Unit grid cells.'),
     assets: z.array(asset).default([]).describe('Managed objects (components) that devices are mounted on.'),
     routes: z.array(route).default([]).describe('Vehicle routes (sanitation, snow clearing).'),
+    roads: z
+      .array(roadSchema)
+      .default([])
+      .describe('Road segments the fleet covers (sweeping, washing, snow clearing). Default none.'),
+    vehicles: z
+      .array(vehicleSchema)
+      .default([])
+      .describe('Fleet vehicles with JT/T 808 terminals: company, role, assignments. Default none.'),
     gateways: z.array(gatewayRef).default([]).describe('Edge gateways of the city and the district each serves.'),
     units: z.array(unitSchema).default([]).describe('Responsible units cases are dispatched to. Default none.'),
     workCalendar: workCalendarSchema.prefault({}).describe('Working calendar of work-time case deadlines.'),
@@ -156,6 +165,7 @@ export const cityConfigSchema = z
     needDistrict('routes', city.routes);
     needDistrict('gateways', city.gateways);
     for (const u of checkUnits(city)) ctx.addIssue({ code: 'custom', path: u.path, message: u.message });
+    for (const f of checkFleet(city)) ctx.addIssue({ code: 'custom', path: f.path, message: f.message });
     city.assets.forEach((a, i) => {
       if (a.grid !== undefined && !cells.has(a.grid)) {
         ctx.addIssue({ code: 'custom', path: ['assets', i, 'grid'], message: `unknown grid cell "${a.grid}"` });
@@ -168,3 +178,4 @@ export type District = CityConfig['districts'][number];
 export type GridCell = CityConfig['gridCells'][number];
 export type Asset = CityConfig['assets'][number];
 export type Route = CityConfig['routes'][number];
+export type { Assignment, Road, Vehicle, VehicleRole } from './fleet.js';

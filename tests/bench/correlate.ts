@@ -53,6 +53,8 @@ export async function main(args: string[]): Promise<number> {
       grid: `330106001${String(i % 999).padStart(3, '0')}`,
     })),
     routes: [],
+    roads: [],
+    vehicles: [],
     gateways: [],
     units: [
       {
