@@ -26,6 +26,12 @@ export const FIELDS = {
     description: 'GGA fix quality (0 none, 1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float, 6 estimated)',
   },
   mileage_km: { unit: 'km', type: 'number', description: 'Odometer' },
+  working: {
+    unit: '',
+    type: 'boolean',
+    description:
+      'Sanitation vehicle work state: brush down, pump or spreader on, blade down (JT/T 808 additional item 0xE1, bit 0)',
+  },
   // water meters
   volume_m3: { unit: 'm³', type: 'number', description: 'Cumulative volume' },
   volume_reverse_m3: {
