@@ -36,7 +36,7 @@ export function localPeriod(period: string, timeZone: string, now = Date.now()):
 const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** The zone's offset from UTC at an instant, ms. */
-function offsetOf(at: number, timeZone: string): number {
+export function offsetOf(at: number, timeZone: string): number {
   let fmt = formats.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
