@@ -128,6 +128,14 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'bridge, tunnel, underpass and road-weather loggers: Modbus TCP servers (and RTU slaves on a tty)',
     run: async (args) => (await import('./sim-structures.js')).runStructures(args),
   },
+  flood: {
+    summary: 'flood drill: a seeded rainstorm through hub, edges and simulators, then the drill report',
+    run: async (args) => (await import('./sim-drill.js')).runDrillCommand('flood', args),
+  },
+  snow: {
+    summary: 'snow drill: a seeded cold wave (wet roads freeze, then snow) through the system, then the report',
+    run: async (args) => (await import('./sim-drill.js')).runDrillCommand('snow', args),
+  },
 };
 
 export async function run(args: string[]): Promise<number> {
