@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, idSchema, logLevel, secret } from './common.js';
 import { parseByteSize } from './gateway.js';
+import { incidentsConfigSchema } from './incidents.js';
 
 const account = z
   .object({
@@ -165,6 +166,7 @@ export const hubConfigSchema = z
       .strict()
       .prefault({})
       .describe('Case notifications.'),
+    incidents: incidentsConfigSchema,
   })
   .strict();
 

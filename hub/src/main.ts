@@ -18,6 +18,7 @@ import { evidenceService } from './evidence/service.js';
 import { EvidenceStore } from './evidence/store.js';
 import { gridResolver } from './geo.js';
 import { type HttpApi, startHttpApi } from './http/server.js';
+import { HubIncidents } from './incidents/hub-incidents.js';
 import { GatewayRegistry } from './ingest/gateways.js';
 import { Ingest } from './ingest/ingest.js';
 import { openWatermarkStore } from './ingest/watermark-store.js';
@@ -179,6 +180,25 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       // Closed after the ingest drained (cleanups run in reverse), so what was stored reaches the cases.
       cleanups.push(() => built.close());
     }
+    let incidents: HubIncidents | undefined;
+    if (cases) {
+      const built = new HubIncidents({
+        config: hub.incidents,
+        city,
+        dataDir,
+        bus,
+        link,
+        registry,
+        capture,
+        cases,
+        log: log.child({ component: 'hub.incidents' }),
+        metrics,
+      });
+      incidents = built;
+      // Before the cases close (cleanups run in reverse): it shares cases.db and the case core.
+      cleanups.push(() => built.close());
+      await built.start();
+    }
     const ingest = new Ingest({
       link,
       writer,
@@ -224,6 +244,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         city,
         evidence: { store: evidenceStore, capture },
         ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
+        ...(incidents ? { incidents: { incidents, latest, registry, city, ...(cases ? { cases } : {}) } } : {}),
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

@@ -89,6 +89,8 @@ export interface CaseRecord {
   extension?: { ms: number; requestedAt: number; by: string };
   /** The state a suspended case returns to. */
   suspendedFrom?: CaseState;
+  /** The flood/snow incident open in the case's district when it was raised (hub/src/incidents). */
+  incident?: string;
   /** Time of the last signal or report that raised or joined the case. */
   lastSignalAt?: number;
   /** Case policy of the rule that opened the case (sensor and video cases). */

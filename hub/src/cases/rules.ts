@@ -60,19 +60,25 @@ export interface RuleEngine {
   onCameraEvent(event: CameraObservation): Signal[];
   /** Time-driven verdicts (staleness, k-of-n windows expiring, camera quiet): call on a clock. */
   tick(now: number): Signal[];
+  /** The city-wide profile (PUT /api/profile): used where the resolver names none. */
   setProfile(profile: Profile): void;
   readonly profile: Profile;
+  /** The profile of a place (an incident's scope); undefined: the city-wide one. */
+  setProfileResolver(resolve: ProfileResolver | undefined): void;
   /** State entries changed since the last call (for the store). */
   changed(): RuleStateEntry[];
   /** Restores persisted state (after a restart); entries of rules no longer configured are ignored. */
   load(entries: readonly RuleStateEntry[]): void;
 }
 
-interface Place {
+export interface Place {
   device?: string;
   asset?: string;
   grid?: string;
 }
+
+/** Which profile holds at a place; undefined: the city-wide one. */
+export type ProfileResolver = (place: Place) => Profile | undefined;
 
 const matches = (rule: RuleConfig, o: { kind?: string; asset?: string; assetKind?: string }) =>
   (rule.match.deviceKinds.length === 0 || (o.kind !== undefined && rule.match.deviceKinds.includes(o.kind))) &&
@@ -84,6 +90,8 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
   const states = new Map<string, { rule: string; key: string; place: Place; state: unknown }>();
   const dirty = new Set<string>();
   let profile = initialProfile;
+  let resolver: ProfileResolver | undefined;
+  const profileAt = (place: Place): Profile => (resolver ? (resolver(place) ?? profile) : profile);
 
   const stateOf = <S>(rule: RuleConfig, key: string, place: Place, init: () => S): S => {
     const id = `${rule.id}\u0000${key}`;
@@ -116,6 +124,9 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
     setProfile(p) {
       profile = p;
     },
+    setProfileResolver(r) {
+      resolver = r;
+    },
     onReading(o) {
       const out: Signal[] = [];
       for (const rule of rules) {
@@ -136,12 +147,12 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
         switch (rule.type) {
           case 'threshold': {
             const st = stateOf<ev.ThresholdState>(rule, deviceKey, devicePlace, () => ({ level: 0 }));
-            out.push(...toSignals(rule, devicePlace, ev.threshold(rule, st, raw, o.ts, profile)));
+            out.push(...toSignals(rule, devicePlace, ev.threshold(rule, st, raw, o.ts, profileAt(devicePlace))));
             break;
           }
           case 'rate': {
             const st = stateOf<ev.RateState>(rule, deviceKey, devicePlace, () => ({ pts: [], raised: false }));
-            out.push(...toSignals(rule, devicePlace, ev.rate(rule, st, raw, o.ts, profile)));
+            out.push(...toSignals(rule, devicePlace, ev.rate(rule, st, raw, o.ts, profileAt(devicePlace))));
             break;
           }
           case 'deviation': {
@@ -151,7 +162,7 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
               variance: 0,
               raised: false,
             }));
-            out.push(...toSignals(rule, devicePlace, ev.deviation(rule, st, raw, o.ts, profile)));
+            out.push(...toSignals(rule, devicePlace, ev.deviation(rule, st, raw, o.ts, profileAt(devicePlace))));
             break;
           }
           case 'k-of-n': {
@@ -161,7 +172,11 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
               rule.scope === 'asset' ? { asset: scope, ...(o.grid ? { grid: o.grid } : {}) } : { grid: scope };
             const st = stateOf<ev.KOfNState>(rule, scope, place, () => ({ devices: {}, raised: false }));
             out.push(
-              ...toSignals(rule, place, ev.kOfN(rule, st, o.ts, profile, { device: o.device, v: raw, ts: o.ts })),
+              ...toSignals(
+                rule,
+                place,
+                ev.kOfN(rule, st, o.ts, profileAt(place), { device: o.device, v: raw, ts: o.ts }),
+              ),
             );
             break;
           }
@@ -190,8 +205,9 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
         const rule = byId.get(entry.rule);
         let verdicts: ev.Verdict[] = [];
         if (rule?.type === 'staleness')
-          verdicts = ev.stalenessTick(rule, entry.state as ev.PresenceState, now, profile);
-        else if (rule?.type === 'k-of-n') verdicts = ev.kOfN(rule, entry.state as ev.KOfNState, now, profile);
+          verdicts = ev.stalenessTick(rule, entry.state as ev.PresenceState, now, profileAt(entry.place));
+        else if (rule?.type === 'k-of-n')
+          verdicts = ev.kOfN(rule, entry.state as ev.KOfNState, now, profileAt(entry.place));
         else if (rule?.type === 'camera') verdicts = ev.cameraTick(rule, entry.state as ev.PresenceState, now);
         if (verdicts.length > 0 && rule) {
           dirty.add(id);

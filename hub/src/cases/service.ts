@@ -13,7 +13,13 @@ import { type CaseSignal, Correlator, type Report } from './correlation.js';
 import { UnknownCaseError } from './errors.js';
 import type { CaseRecord } from './model.js';
 import { createResponsibility } from './responsibility.js';
-import { type CameraObservation, createRuleEngine, type Observation, type Signal } from './rules.js';
+import {
+  type CameraObservation,
+  createRuleEngine,
+  type Observation,
+  type ProfileResolver,
+  type Signal,
+} from './rules.js';
 import { type CaseStore, type OutboxEntry, openCaseStore } from './store.js';
 import { type Command, findOverdue, transition, type WorkflowContext } from './workflow.js';
 
@@ -33,10 +39,17 @@ export interface CaseService {
   /** The clock: staleness and windows, holds after back-to-normal, overdue stages. */
   tick(now: number): CaseChange[];
   setProfile(profile: Profile): void;
+  /** Per-place profile (the incidents' scopes); undefined: the city-wide one everywhere. */
+  setProfileResolver(resolve: ProfileResolver | undefined): void;
+  /** Names the incident a case raised now belongs to (set on the case before it is first saved). */
+  setIncidentLinker(link: IncidentLinker | undefined): void;
   readonly store: CaseStore;
   readonly ctx: WorkflowContext;
   close(): void;
 }
+
+/** The incident open where and when a case is raised, if any. */
+export type IncidentLinker = (c: CaseRecord) => string | undefined;
 
 export interface CaseServiceOptions {
   city: CityConfig;
@@ -68,6 +81,13 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     ...(opts.joinWindowMs !== undefined ? { joinWindowMs: opts.joinWindowMs } : {}),
   });
   for (const c of store.openCases()) correlator.track(c);
+  let linkIncident: IncidentLinker | undefined;
+  const link = (change: { case: CaseRecord; effect: string }) => {
+    if (change.effect !== 'opened' || !linkIncident || change.case.incident !== undefined) return;
+    const id = linkIncident(change.case);
+    // The correlator tracks this very object: the link is kept for the case's later changes too.
+    if (id !== undefined) change.case.incident = id;
+  };
 
   /** Correlates signals, runs `then` (clock work that must see them), saves it all in one transaction. */
   const commit = (signals: readonly Signal[], now: number, then: () => CaseChange[] = () => []): CaseChange[] => {
@@ -77,7 +97,9 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
       const out = correlator.onSignal(s);
       if (!out) continue;
       recorded.push(out.signal);
-      changes.push({ case: out.case, effect: out.effect });
+      const change = { case: out.case, effect: out.effect };
+      link(change);
+      changes.push(change);
     }
     changes.push(...then());
     const latest = new Map(changes.map((c) => [c.case.id, c.case]));
@@ -90,6 +112,10 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     store,
     ctx,
     setProfile: (p) => engine.setProfile(p),
+    setProfileResolver: (r) => engine.setProfileResolver(r),
+    setIncidentLinker: (l) => {
+      linkIncident = l;
+    },
     onReadings(readings) {
       const signals = readings.flatMap((r) => engine.onReading(r));
       const now = readings.reduce((m, r) => Math.max(m, r.ts), 0);
@@ -100,6 +126,7 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     },
     report(r) {
       const out = correlator.onReport(r);
+      link(out);
       store.save({ cases: [out.case], signals: [out.signal] }, r.at);
       return { case: out.case, effect: out.effect };
     },

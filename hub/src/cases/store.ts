@@ -82,6 +82,33 @@ const MIGRATIONS: readonly string[] = [
      note TEXT,
      at INTEGER NOT NULL
    );`,
+  // 4: flood/snow incidents with their append-only history, and road-closure recommendations
+  // (hub/src/incidents/store.ts reads and writes them).
+  `CREATE TABLE incidents (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     state TEXT NOT NULL,
+     live INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE INDEX incidents_live ON incidents (live, updated_at);
+   CREATE TABLE incident_history (
+     incident_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     action TEXT NOT NULL,
+     entry TEXT NOT NULL,
+     PRIMARY KEY (incident_id, seq)
+   );
+   CREATE TABLE closures (
+     id TEXT PRIMARY KEY,
+     asset TEXT NOT NULL,
+     in_force INTEGER NOT NULL,
+     raised_at INTEGER NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE INDEX closures_force ON closures (in_force, raised_at);`,
 ];
 
 /** A webhook notification waiting for a 2xx. `body` is the exact JSON signed and sent. */

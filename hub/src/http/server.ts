@@ -11,6 +11,7 @@
  *   GET /                      a live status page: map from the city geometry, gateways, latest readings
  *   /api/evidence…, /api/cameras/<device>/capture, /api/commands/<id>: evidence-routes.ts
  *   /api/cases…, /api/reports, /api/evaluation: case-routes.ts
+ *   /api/incidents…, /api/situation: incident-routes.ts
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
@@ -25,6 +26,7 @@ import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
 import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
+import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -44,6 +46,8 @@ export interface HttpApiDeps {
   evidence?: EvidenceRouteDeps;
   /** The case core; without it the case routes are 404. */
   cases?: CaseRouteDeps;
+  /** Incidents and the situation view; without them those routes are 404. */
+  incidents?: IncidentRouteDeps;
 }
 
 /** The status page, read once: a single self-contained file (no internet in control rooms). */
@@ -113,6 +117,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
   const handler = routes[route];
   if (!handler && deps.cases) {
     if (handleCaseRoute(deps.cases, req, res, url, route, { json: sendJson, error: sendError })) return;
+  }
+  if (!handler && deps.incidents) {
+    if (handleIncidentRoute(deps.incidents, req, res, url, route, { json: sendJson, error: sendError })) return;
   }
   if (!handler && deps.evidence) {
     if (handleEvidenceRoute(deps.evidence, req, res, url, route, { json: sendJson, error: sendError })) return;

@@ -7,6 +7,8 @@
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { CityEvent, Reading } from '../../../drivers/sdk/reading.js';
 import type { CaseRecord } from '../cases/model.js';
+import type { Closure } from '../incidents/closures.js';
+import type { Incident } from '../incidents/model.js';
 
 /** A reading as the hub placed it: where it came from and which asset / grid cell it belongs to. */
 export interface LiveReading {
@@ -48,6 +50,10 @@ export interface LiveEventMap {
   case: CaseUpdate;
   /** The rule profile was switched (who, when, why). */
   profile: { profile: string; actor: string; note?: string; at: number };
+  /** An incident was proposed, opened, confirmed, re-levelled, closed or dismissed (the record as it is now). */
+  incident: { effect: string; incident: Incident };
+  /** A road-closure recommendation was raised or lifted. */
+  closure: { action: 'raised' | 'lifted'; closure: Closure };
 }
 
 type Listener<T> = (payload: T) => void;
@@ -63,6 +69,8 @@ export class LiveBus {
     gateway: [],
     case: [],
     profile: [],
+    incident: [],
+    closure: [],
   };
 
   constructor(private readonly log: Logger) {}

@@ -1,6 +1,6 @@
 /**
  * Server-Sent Events feed of the live bus (`/api/stream`): `event: reading` (the Reading plus
- * district, gateway, asset, grid, receivedAt), `event: event`, `event: gateway` and `event: case`
+ * district, gateway, asset, grid, receivedAt), `event: event`, `event: gateway`, `event: case`, `event: incident`, `event: closure`
  * (a case opened, joined or moved: `effect` plus the case without its history). New clients
  * first get the latest reading of every device. A comment line every 15 s keeps proxies from
  * closing an idle stream. A client that does not keep up is dropped once `maxBufferedBytes` sit
@@ -72,6 +72,10 @@ export class SseFeed {
       bus.on('gateway', (g) => this.broadcast('gateway', g)),
       bus.on('case', (c) => this.broadcast('case', caseJson(c))),
       bus.on('profile', (p) => this.broadcast('profile', p)),
+      bus.on('incident', ({ effect, incident: { history, ...rest } }) =>
+        this.broadcast('incident', { effect, ...rest, last: history.at(-1) }),
+      ),
+      bus.on('closure', (c) => this.broadcast('closure', { action: c.action, ...c.closure })),
     );
   }
 

@@ -75,7 +75,7 @@ describe('case store (libsql in the hub data dir)', () => {
     store.close();
 
     const again = open(dir);
-    expect(again.version).toBe(3);
+    expect(again.version).toBe(4);
     const loaded = again.openCases();
     // oldest report first: the hotline call came a second before the gauge's first exceedance
     expect(loaded).toEqual([light, dispatched]);
@@ -178,6 +178,6 @@ describe('case store (libsql in the hub data dir)', () => {
     raw.pragma('user_version = 99');
     raw.close();
     expect(() => openCaseStore(dir)).toThrow(CaseStoreError);
-    expect(() => openCaseStore(dir)).toThrow(/schema version 99, newer than this citygrid knows \(3\)/);
+    expect(() => openCaseStore(dir)).toThrow(/schema version 99, newer than this citygrid knows \(4\)/);
   });
 });
