@@ -159,8 +159,11 @@ export function loadHubConfig(file: string, opts: LoadOptions = {}): LoadedHubCo
 export type DeviceOptionsValidator = (
   driver: string,
   options: unknown,
-  /** `bus` when the device entry names a bus, `transport` when it has a transport of its own, else `none`. */
-  placement?: 'transport' | 'bus' | 'none',
+  /**
+   * `bus` when the device entry names a bus, `server` when it names a server, `transport` when it
+   * has a transport of its own, else `none`.
+   */
+  placement?: 'transport' | 'bus' | 'server' | 'none',
 ) => { ok: true; options: unknown } | { ok: false; issues: { path: PathSegment[]; message: string }[] };
 
 export interface LoadedGatewayConfig {
@@ -188,8 +191,15 @@ export function loadGatewayConfig(
     rawDevices.forEach((d, i) => {
       const driver = (d as { driver?: unknown } | null)?.driver;
       if (typeof driver !== 'string') return;
-      const entry = d as { options?: unknown; bus?: unknown; transport?: unknown };
-      const placement = entry.bus !== undefined ? 'bus' : entry.transport !== undefined ? 'transport' : 'none';
+      const entry = d as { options?: unknown; bus?: unknown; server?: unknown; transport?: unknown };
+      const placement =
+        entry.bus !== undefined
+          ? 'bus'
+          : entry.transport !== undefined
+            ? 'transport'
+            : entry.server !== undefined
+              ? 'server'
+              : 'none';
       const r = validateOptions(driver, entry.options ?? {}, placement);
       if (r.ok) validated[i] = r.options;
       else for (const e of r.issues) parsed.issues.push(issue(parsed, ['devices', i, ...e.path], e.message));

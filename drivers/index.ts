@@ -3,6 +3,7 @@
  * the options validator the config loader takes, and the transport factory.
  */
 import { cjt188WaterMeter } from './cjt188-water-meter/definition.js';
+import { jt808Terminal } from './jt808-terminal/definition.js';
 import { modbusLogger } from './modbus-logger/definition.js';
 import { modbusTcpLogger } from './modbus-tcp-logger/definition.js';
 import { modbusWaterMeter } from './modbus-water-meter/definition.js';
@@ -32,6 +33,7 @@ export const drivers: readonly AnyDriverDefinition[] = [
   modbusLogger,
   modbusTcpLogger,
   onvifCamera,
+  jt808Terminal,
 ];
 
 export const registry: DriverRegistry = createRegistry(drivers);
@@ -46,12 +48,13 @@ export interface DriverOptionsIssue {
  * Where the config puts a device: on a line of its own (`transport:`), on a shared bus (`bus:`),
  * or neither (a network device whose options say where it is).
  */
-export type DevicePlacement = 'transport' | 'bus' | 'none';
+export type DevicePlacement = 'transport' | 'bus' | 'server' | 'none';
 
 const PLACEMENT_HINT: Record<DevicePlacement, string> = {
   transport: 'reads a line of its own: give "transport"',
   bus: 'polls devices on a shared bus: give "bus: <id of an entry in buses>"',
-  none: 'reaches the device over the network by the address in its options: give neither "transport" nor "bus"',
+  server: 'serves terminals that connect to the gateway: give "server: <id of an entry in servers>", no "transport"',
+  none: 'reaches the device over the network by the address in its options: give neither "transport" nor "bus" (nor "server")',
 };
 
 /**

@@ -2,7 +2,12 @@
  * The driver registry the edge agent looks drivers up in. Built from an explicit list (no
  * filesystem scanning, no import side effects) and validated once (ZHC validateDefinition).
  */
-import type { DriverDefinition, NetworkDriverDefinition, PolledDriverDefinition } from './sdk/driver.js';
+import type {
+  DriverDefinition,
+  NetworkDriverDefinition,
+  PolledDriverDefinition,
+  SessionDriverDefinition,
+} from './sdk/driver.js';
 import { CitygridError } from './sdk/errors.js';
 import { isKnownField } from './sdk/fields.js';
 
@@ -26,11 +31,18 @@ export class InvalidDriverDefinitionError extends CitygridError {
 
 /** A definition of any options type; the registry only routes by id, the options schema checks the rest. */
 // biome-ignore lint/suspicious/noExplicitAny: Options is contravariant in create(); unknown would reject every concrete driver
-export type AnyDriverDefinition = DriverDefinition<any> | PolledDriverDefinition<any> | NetworkDriverDefinition<any>;
+type AnyOptions = any;
+export type AnyDriverDefinition =
+  | DriverDefinition<AnyOptions>
+  | PolledDriverDefinition<AnyOptions>
+  | NetworkDriverDefinition<AnyOptions>
+  | SessionDriverDefinition<AnyOptions>;
 
 /** Where a driver's devices are placed in the gateway config. */
-export function placementOf(def: AnyDriverDefinition): 'transport' | 'bus' | 'none' {
-  return def.access === 'polled' ? 'bus' : def.access === 'network' ? 'none' : 'transport';
+export function placementOf(def: AnyDriverDefinition): 'transport' | 'bus' | 'server' | 'none' {
+  if (def.access === 'polled') return 'bus';
+  if (def.access === 'session') return 'server';
+  return def.access === 'network' ? 'none' : 'transport';
 }
 
 /** True for a driver whose devices sit on a shared bus (`bus:` in the gateway config). */
@@ -56,8 +68,8 @@ export function createRegistry(list: readonly AnyDriverDefinition[]): DriverRegi
     if (!DRIVER_ID.test(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is not kebab-case`);
     if (byId.has(def.id)) throw new InvalidDriverDefinitionError(`driver id "${def.id}" is registered twice`);
     if (def.kinds.length === 0) throw new InvalidDriverDefinitionError(`driver "${def.id}" serves no device kind`);
-    if (def.access === 'polled') {
-      if (!def.protocol) throw new InvalidDriverDefinitionError(`polled driver "${def.id}" names no bus protocol`);
+    if (def.access === 'polled' || def.access === 'session') {
+      if (!def.protocol) throw new InvalidDriverDefinitionError(`${def.access} driver "${def.id}" names no protocol`);
     } else if (def.access !== 'network' && def.transports.length === 0)
       throw new InvalidDriverDefinitionError(`driver "${def.id}" declares no transport`);
     const seen = new Set<string>();

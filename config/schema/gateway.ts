@@ -95,6 +95,79 @@ export const busConfigSchema = z
   .strict();
 export type BusConfig = z.output<typeof busConfigSchema>;
 
+export const serverConfigSchema = z
+  .object({
+    id: idSchema.describe('Server id, unique on this gateway; devices name it in `server`.'),
+    protocol: z
+      .literal('jt808')
+      .describe('Protocol the terminals speak: "jt808" (JT/T 808-2013 and -2019 vehicle terminals).'),
+    listen: z
+      .object({
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Address to listen on; 0.0.0.0 for terminals on the mobile network. Default 127.0.0.1.'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(7808)
+          .describe('TCP port the terminals dial (their server parameter 0x0018); 0 picks a free one. Default 7808.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where the terminals connect.'),
+    heartbeatIntervalS: z
+      .number()
+      .positive()
+      .default(60)
+      .describe(
+        'Heartbeat interval the terminals are set to (terminal parameter 0x0001), seconds. Only used for the default heartbeat timeout. Default 60.',
+      ),
+    heartbeatTimeoutS: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'An authenticated terminal that sends nothing (no heartbeat, no location) for this long is dropped and its vehicle reported offline, seconds. Default 3 × heartbeatIntervalS (the standard drops a terminal after 3 missed heartbeats).',
+      ),
+    authTimeoutS: z
+      .number()
+      .positive()
+      .default(30)
+      .describe(
+        'A connection that has not authenticated (0x0102) this long after it opened is closed, seconds. Default 30.',
+      ),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('Open connections at most; one more is closed at once and counted. Default 10000.'),
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(65_536)
+      .describe(
+        'Bytes a connection may hold at most: an unfinished frame plus replies the terminal has not read yet. A connection over it is closed and counted. At least 4096 (a JT/T 808 frame is at most 2092 bytes escaped). Default 65536.',
+      ),
+    sweepIntervalS: z
+      .number()
+      .positive()
+      .default(1)
+      .describe(
+        'How often one sweep checks every connection for the auth and heartbeat timeouts, seconds; a timeout takes effect up to this late. Default 1.',
+      ),
+  })
+  .strict();
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+
+/** The heartbeat timeout of a server, ms: configured, else 3 heartbeat intervals. */
+export const heartbeatTimeoutMs = (s: ServerConfig): number => (s.heartbeatTimeoutS ?? 3 * s.heartbeatIntervalS) * 1000;
+
 export const deviceConfigSchema = z
   .object({
     id: idSchema.describe('Device id, city-wide unique (e.g. "XH-GP001"); an InfluxDB tag.'),
@@ -108,6 +181,11 @@ export const deviceConfigSchema = z
       .optional()
       .describe(
         'Id of the entry in `buses` the device sits on (meters and loggers polled in turn). Give this or `transport`.',
+      ),
+    server: idSchema
+      .optional()
+      .describe(
+        'Id of the entry in `servers` the device connects to (a JT/T 808 vehicle terminal). Give this, not `transport` or `bus`.',
       ),
     options: z.record(z.string(), z.unknown()).default({}).describe('Driver options, validated by the driver schema.'),
   })
@@ -237,6 +315,12 @@ export const gatewayConfigSchema = z
       .array(busConfigSchema)
       .default([])
       .describe('Shared lines (RS-485) whose devices are polled one at a time by one bus poller each.'),
+    servers: z
+      .array(serverConfigSchema)
+      .default([])
+      .describe(
+        'Listeners the gateway runs for devices that connect to it (JT/T 808 vehicle terminals), one per entry, each serving many devices.',
+      ),
     devices: z.array(deviceConfigSchema).default([]).describe('Field devices this gateway reads.'),
   })
   .strict()
@@ -252,6 +336,36 @@ export const gatewayConfigSchema = z
       if (buses.has(b.id))
         ctx.addIssue({ code: 'custom', path: ['buses', i, 'id'], message: `duplicate bus id "${b.id}"` });
       buses.add(b.id);
+    });
+    const servers = new Set<string>();
+    const listens = new Set<string>();
+    cfg.servers.forEach((s, i) => {
+      if (servers.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `duplicate server id "${s.id}"` });
+      servers.add(s.id);
+      const at = `${s.listen.host}:${s.listen.port}`;
+      if (s.listen.port !== 0 && listens.has(at))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', i, 'listen'],
+          message: `${at} is already the address of another server`,
+        });
+      listens.add(at);
+    });
+    cfg.devices.forEach((d, i) => {
+      if (d.server === undefined) return;
+      if (d.transport !== undefined || d.bus !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, d.transport !== undefined ? 'transport' : 'bus'],
+          message: `a device that connects to server "${d.server}" has no ${d.transport !== undefined ? 'transport' : 'bus'}: remove it`,
+        });
+      else if (!servers.has(d.server))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'server'],
+          message: `no server "${d.server}" in servers; known: ${[...servers].join(', ') || '(none)'}`,
+        });
     });
     cfg.devices.forEach((d, i) => {
       // which one a driver needs (or neither, for network devices) is checked against the driver

@@ -155,6 +155,24 @@ export interface PolledDevice extends BusDevice<unknown> {
   command?(cmd: DeviceCommand): Promise<DeviceCommandResult>;
 }
 
+/**
+ * Everything a session driver receives: the device is reached through a server the edge runs
+ * (a JT/T 808 listener), which routes the device's sessions to it. No transport of its own.
+ */
+export interface SessionDriverContext<Options> extends DriverContextBase<Options> {
+  /** Reported once per transition; the agent turns it into an `online`/`offline` Event. */
+  setAvailability(online: boolean, reason?: string): void;
+}
+
+/**
+ * A device as a server's protocol sees it. The server of `protocol` knows the shape behind it
+ * (drivers/jt808/session.ts `Jt808Terminal` plus a `deliver` of that protocol's outcomes).
+ */
+export interface SessionDevice {
+  /** The key the server routes by (a JT/T 808 terminal phone without leading zeros). */
+  readonly key: string;
+}
+
 export type TransportType = 'serial' | 'tcp';
 
 interface DriverDefinitionBase<Options> {
@@ -185,6 +203,19 @@ export interface NetworkDriverDefinition<Options = unknown> extends DriverDefini
   readonly access: 'network';
   /** Must not do I/O: build state only. */
   create(ctx: NetworkDriverContext<Options>): DriverInstance;
+}
+
+/**
+ * A device that connects to a server the edge runs (`server:` in the gateway config): a vehicle
+ * terminal dialling the gateway's JT/T 808 listener. The agent runs one listener per `servers:`
+ * entry and routes each session to the device its terminal identifies as.
+ */
+export interface SessionDriverDefinition<Options = unknown> extends DriverDefinitionBase<Options> {
+  readonly access: 'session';
+  /** The server protocol (`jt808`); a `servers:` entry of the same protocol carries the device. */
+  readonly protocol: string;
+  /** Must not do I/O: build state only. */
+  createSession(ctx: SessionDriverContext<Options>): SessionDevice;
 }
 
 /**

@@ -32,6 +32,16 @@ export const FIELDS = {
     description:
       'Sanitation vehicle work state: brush down, pump or spreader on, blade down (JT/T 808 additional item 0xE1, bit 0)',
   },
+  alarm_flags: {
+    unit: '',
+    type: 'number',
+    description: 'JT/T 808 alarm flag DWORD as reported (bit 0 emergency, 1 overspeed, 2 fatigue, ...)',
+  },
+  status_flags: {
+    unit: '',
+    type: 'number',
+    description: 'JT/T 808 status DWORD as reported (bit 0 ACC on, 1 located, 2 south, 3 west, ...)',
+  },
   // water meters
   volume_m3: { unit: 'm³', type: 'number', description: 'Cumulative volume' },
   volume_reverse_m3: {

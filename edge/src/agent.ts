@@ -5,7 +5,8 @@
  * Devices on a shared bus are handed to one bus poller per bus (bus-run.ts). Hub commands for a
  * device are routed to its driver. One device failing never stops the others.
  */
-import type { BusConfig, DeviceConfig, TransportConfig } from '../../config/schema/gateway.js';
+import type { BusConfig, DeviceConfig, ServerConfig, TransportConfig } from '../../config/schema/gateway.js';
+import type { AnyDriverDefinition } from '../../drivers/registry.js';
 import type { Clock } from '../../drivers/sdk/clock.js';
 import type {
   ByteTransport,
@@ -14,12 +15,10 @@ import type {
   DeviceStore,
   DriverContext,
   DriverContextBase,
-  DriverDefinition,
   DriverEvidence,
   DriverInstance,
-  NetworkDriverDefinition,
   PolledDevice,
-  PolledDriverDefinition,
+  SessionDevice,
 } from '../../drivers/sdk/driver.js';
 import { CitygridError, describeError, StartupError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
@@ -29,13 +28,13 @@ import type { DeviceInventoryItem } from '../../drivers/sdk/wire.js';
 
 import { BusRun } from './bus-run.js';
 import { type DeviceStateStore, MemoryDeviceStateStore } from './device-state.js';
+import { Jt808ServerRun } from './jt808-server.js';
 import { superviseStart } from './supervise.js';
 
 /** The slice of the driver registry (drivers/index.ts) the agent needs. */
 export interface DriverRegistry {
   /** Throws for an unknown id. */
-  // biome-ignore lint/suspicious/noExplicitAny: each definition has its own options type; the agent only routes by id
-  get(id: string): DriverDefinition<any> | PolledDriverDefinition<any> | NetworkDriverDefinition<any>;
+  get(id: string): AnyDriverDefinition;
 }
 
 export type TransportFactory = (cfg: TransportConfig) => ByteTransport;
@@ -76,6 +75,8 @@ export interface AgentDeps {
   onAvailabilityChange?: () => void;
   /** Shared lines the `bus:` devices sit on. */
   buses?: readonly BusConfig[];
+  /** Listeners the `server:` devices connect to. */
+  servers?: readonly ServerConfig[];
   /** Persistent per-device state; default in memory (lost on restart). */
   stateStore?: DeviceStateStore;
 }
@@ -108,6 +109,7 @@ export class Agent {
   private readonly deviceErrors;
   private readonly stateStore: DeviceStateStore;
   private readonly busRuns: BusRun[] = [];
+  private readonly serverRuns: Jt808ServerRun[] = [];
 
   constructor(
     devices: readonly DeviceConfig[],
@@ -148,7 +150,9 @@ export class Agent {
 
   /** Starts every device and bus in the background; returns at once. */
   start(): void {
-    for (const run of this.runs) if (run.config.bus === undefined) this.supervisors.push(this.supervise(run));
+    for (const run of this.runs)
+      if (run.config.bus === undefined && run.config.server === undefined) this.supervisors.push(this.supervise(run));
+    this.startServers();
     for (const bus of this.deps.buses ?? []) {
       const members = this.runs.filter((r) => r.config.bus === bus.id);
       if (members.length === 0) continue;
@@ -179,7 +183,47 @@ export class Agent {
         }).then(() => undefined),
       );
     }
-    this.deps.log.info({ devices: this.runs.length, buses: this.busRuns.length }, 'Started devices');
+    this.deps.log.info(
+      { devices: this.runs.length, buses: this.busRuns.length, servers: this.serverRuns.length },
+      'Started devices',
+    );
+  }
+
+  /** The JT/T 808 servers, once started (tests read their ports). */
+  servers(): readonly Jt808ServerRun[] {
+    return this.serverRuns;
+  }
+
+  private startServers(): void {
+    for (const server of this.deps.servers ?? []) {
+      const members = this.runs.filter((r) => r.config.server === server.id);
+      const byId = new Map(members.map((r) => [r.config.id, r]));
+      const serverRun = new Jt808ServerRun(server, {
+        members: members.map((run) => ({ run: run.config, build: () => this.buildSession(run) })),
+        log: this.deps.log.child({ component: 'edge.jt808', server: server.id }),
+        clock: this.deps.clock,
+        metrics: this.deps.metrics,
+        setAvailability: (device, online, reason) => {
+          const run = byId.get(device);
+          if (run) this.setAvailability(run, online, reason);
+        },
+        countDecodeError: (device, reason) => this.decodeErrors.inc({ device, reason }),
+      });
+      this.serverRuns.push(serverRun);
+      this.supervisors.push(
+        superviseStart({
+          start: () => serverRun.start(),
+          stopped: () => this.stopped,
+          signal: this.abort.signal,
+          retry: this.deps.retry ?? DEFAULT_RETRY,
+          log: serverRun.log,
+          onFailure: (err, retryable) => {
+            this.startFailures.inc({ device: `server:${server.id}`, retryable: String(retryable) });
+            for (const m of members) this.setAvailability(m, false, describeError(err));
+          },
+        }).then(() => undefined),
+      );
+    }
   }
 
   /** Routes a hub command to the driver of `device`. Throws DeviceCommandError or what the driver throws. */
@@ -207,6 +251,7 @@ export class Agent {
     this.abort.abort();
     await Promise.allSettled(this.supervisors);
     await Promise.allSettled(this.busRuns.map((b) => b.stop()));
+    await Promise.allSettled(this.serverRuns.map((s) => s.stop()));
     await Promise.allSettled(
       this.runs.map(async (run) => {
         try {
@@ -289,6 +334,16 @@ export class Agent {
     return run.polled;
   }
 
+  private buildSession(run: DeviceRun): SessionDevice {
+    const definition = this.deps.registry.get(run.config.driver);
+    if (definition.access !== 'session')
+      throw new StartupError(`driver "${run.config.driver}" does not serve terminals that connect`, false);
+    return definition.createSession({
+      ...this.contextBase(run),
+      setAvailability: (online, reason) => this.setAvailability(run, online, reason),
+    });
+  }
+
   private build(run: DeviceRun): DriverInstance {
     const { config } = run;
     const definition = this.deps.registry.get(config.driver);
@@ -297,6 +352,8 @@ export class Agent {
         ...this.contextBase(run),
         setAvailability: (online, reason) => this.setAvailability(run, online, reason),
       });
+    if (definition.access === 'session')
+      throw new StartupError(`driver "${config.driver}" serves a terminal: give the device "server"`, false);
     if (definition.access === 'polled' || config.transport === undefined)
       throw new StartupError(`driver "${config.driver}" polls a bus: give the device "bus", not "transport"`, false);
     const ctx: DriverContext<unknown> = {
@@ -356,8 +413,9 @@ export class Agent {
     run.availability = next;
     if (online) run.log.info({ reason }, 'Device online');
     else run.log.warn({ reason }, 'Device offline');
-    // The first successful start is reported by the birth inventory, not as a recovery event.
-    if (!(online && previous === 'unknown')) {
+    // The first successful start is reported by the birth inventory, not as a recovery event; a
+    // terminal that connects to a server is news every time it comes online.
+    if (!(online && previous === 'unknown' && run.config.server === undefined)) {
       const { config } = run;
       this.acceptEvent(run, {
         type: online ? 'device.online' : 'device.offline',

@@ -23,6 +23,33 @@ import { Uplink } from './uplink.js';
 /** Hub commands addressed to one device (`{ id?, device, ...args }`), routed to its driver. */
 const DEVICE_COMMANDS = ['capture', 'sample-interval'] as const;
 
+/**
+ * The inventory is republished at most this often: thousands of vehicle terminals connecting at
+ * once would otherwise publish thousands of full inventories.
+ */
+const STATE_REPUBLISH_MS = 250;
+
+/** Runs `fn` at once, or once at the end of the window when it ran less than `ms` ago. */
+function throttled(fn: () => void, ms: number): () => void {
+  let last = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    if (timer) return;
+    const wait = last + ms - Date.now();
+    if (wait <= 0) {
+      last = Date.now();
+      fn();
+      return;
+    }
+    timer = setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      fn();
+    }, wait);
+    timer.unref();
+  };
+}
+
 export interface EdgeDeps {
   registry: DriverRegistry;
   createTransport: TransportFactory;
@@ -111,8 +138,9 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     clock,
     metrics,
     ...(deps.retry ? { retry: deps.retry } : {}),
-    onAvailabilityChange: () => uplink.publishState(),
+    onAvailabilityChange: throttled(() => uplink.publishState(), STATE_REPUBLISH_MS),
     buses: cfg.buses,
+    servers: cfg.servers,
     stateStore: new FileDeviceStateStore(
       path.join(loaded.dataDir, DEVICE_STATE_FILE),
       log.child({ component: 'edge.device-state' }),

@@ -36,7 +36,14 @@ describe('driver registry', () => {
       const device = deviceConfigSchema.parse(sample);
       expect(device.driver).toBe(def.id);
       expect(def.kinds).toContain(device.kind);
-      const placement = device.bus !== undefined ? 'bus' : device.transport !== undefined ? 'transport' : 'none';
+      const placement =
+        device.bus !== undefined
+          ? 'bus'
+          : device.transport !== undefined
+            ? 'transport'
+            : device.server !== undefined
+              ? 'server'
+              : 'none';
       expect(placement, `${def.id} sample placement`).toBe(placementOf(def));
       if (def.access === undefined || def.access === 'stream') expect(def.transports).toContain(device.transport?.type);
       expect(driverOptionsValidator(device.driver, device.options, placement)).toMatchObject({ ok: true });
