@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, idSchema, logLevel, secret } from './common.js';
+import { fleetJudgingSchema } from './fleet-judging.js';
 import { parseByteSize } from './gateway.js';
 import { incidentsConfigSchema } from './incidents.js';
 
@@ -167,6 +168,11 @@ export const hubConfigSchema = z
       .prefault({})
       .describe('Case notifications.'),
     incidents: incidentsConfigSchema,
+    fleet: fleetJudgingSchema
+      .prefault({})
+      .describe(
+        'How the fleet’s work is judged: coverage of assigned road segments, dwell, off-route, speeding (roads and vehicles are in the city config).',
+      ),
   })
   .strict();
 

@@ -20,6 +20,7 @@ import { gridResolver } from './geo.js';
 import { type HttpApi, startHttpApi } from './http/server.js';
 import { HubIncidents } from './incidents/hub-incidents.js';
 import { GatewayRegistry } from './ingest/gateways.js';
+import type { StoredItems } from './ingest/ingest.js';
 import { Ingest } from './ingest/ingest.js';
 import { openWatermarkStore } from './ingest/watermark-store.js';
 import { LiveBus } from './live/bus.js';
@@ -47,6 +48,8 @@ export interface StartHubOptions {
   cases?: boolean;
   /** Period of the case clock (rule timers, overdue, capture retries). Default 5 s. */
   caseTickMs?: number;
+  /** Clock of the case core and fleet judging (deadlines); tests pass a controllable one. Default Date.now. */
+  now?: () => number;
 }
 
 export interface RunningHub {
@@ -175,6 +178,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         metrics,
         capture,
         ...(opts.caseTickMs !== undefined ? { tickMs: opts.caseTickMs } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
       });
       cases = built;
       // Closed after the ingest drained (cleanups run in reverse), so what was stored reaches the cases.
@@ -199,6 +203,32 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       cleanups.push(() => built.close());
       await built.start();
     }
+    // Fleet judging needs the case core (its cases, its cases.db); loaded only for a city with roads
+    // (@turf is a large module: a hub without a fleet does not pay for it at start).
+    let fleet: import('./fleet/hub-fleet.js').HubFleet | undefined;
+    if (cases && city.roads.length > 0) {
+      const { HubFleet } = await import('./fleet/hub-fleet.js');
+      const built = new HubFleet({
+        loaded,
+        cases,
+        bus,
+        log: log.child({ component: 'hub.fleet' }),
+        metrics,
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+      fleet = built;
+      // Pushed after the cases: closed before them, with the ingest drained.
+      cleanups.push(() => built.close());
+    }
+    const caseFeed = cases?.onStored;
+    const fleetFeed = fleet?.onStored;
+    const onStored =
+      caseFeed && fleetFeed
+        ? (items: StoredItems) => {
+            caseFeed(items);
+            fleetFeed(items);
+          }
+        : caseFeed;
     const ingest = new Ingest({
       link,
       writer,
@@ -211,7 +241,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       maxPayloadBytes,
       acceptUnknownGateways: hub.mqtt.mode === 'external',
       channels: opts.channels ?? ['telemetry', 'event', 'media', 'state'],
-      ...(cases ? { onStored: cases.onStored } : {}),
+      ...(onStored ? { onStored } : {}),
       evidence: evidenceService({
         store: evidenceStore,
         log: log.child({ component: 'hub.evidence' }),
@@ -245,6 +275,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         evidence: { store: evidenceStore, capture },
         ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
         ...(incidents ? { incidents: { incidents, latest, registry, city, ...(cases ? { cases } : {}) } } : {}),
+        ...(fleet ? { fleet: { fleet, ...(opts.now ? { now: opts.now } : {}) } } : {}),
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

@@ -23,8 +23,8 @@ import type { Report } from './correlation.js';
 import { type Evaluation, evaluate, type Indicators } from './evaluation.js';
 import { type CaseRecord, isOpen } from './model.js';
 import { localPeriod, type Period } from './period.js';
-import type { Observation } from './rules.js';
-import { type CaseChange, type CaseService, openCaseService } from './service.js';
+import type { Observation, RuleStateEntry } from './rules.js';
+import { type CaseChange, type CaseService, openCaseService, type RaisedCase } from './service.js';
 import type { ProfileChange } from './store.js';
 import { notificationsFor, WebhookDelivery } from './webhooks.js';
 import type { Command } from './workflow.js';
@@ -172,6 +172,13 @@ export class HubCases {
   /** A hotline or inspector report; published like any change. Throws UnknownCategoryError. */
   report(r: Report): CaseChange {
     const change = this.service.report(r);
+    this.publish([change]);
+    return change;
+  }
+
+  /** A case raised by a hub judgement (fleet coverage); published like any change. */
+  raise(r: RaisedCase, state?: (caseId: string) => readonly RuleStateEntry[]): CaseChange {
+    const change = this.service.raise(r, state);
     this.publish([change]);
     return change;
   }

@@ -11,17 +11,18 @@ import { createWorkCalendar } from './calendar.js';
 import { createCatalogue } from './catalogue.js';
 import { type CaseSignal, Correlator, type Report } from './correlation.js';
 import { UnknownCaseError } from './errors.js';
-import type { CaseRecord } from './model.js';
+import type { Actor, CaseRecord } from './model.js';
 import { createResponsibility } from './responsibility.js';
 import {
   type CameraObservation,
   createRuleEngine,
   type Observation,
   type ProfileResolver,
+  type RuleStateEntry,
   type Signal,
 } from './rules.js';
 import { type CaseStore, type OutboxEntry, openCaseStore } from './store.js';
-import { type Command, findOverdue, transition, type WorkflowContext } from './workflow.js';
+import { type Command, findOverdue, openCase, transition, type WorkflowContext } from './workflow.js';
 
 export interface CaseChange {
   case: CaseRecord;
@@ -29,7 +30,31 @@ export interface CaseChange {
   effect: string;
 }
 
+/**
+ * A case raised by a hub judgement outside the rule engine, with its unit known (fleet coverage:
+ * the vehicle's company). Placed by `point` (district and grid cell found from it when not given).
+ */
+export interface RaisedCase {
+  category: CaseRecord['category'];
+  source: 'sensor' | 'video';
+  at: number;
+  unit: string;
+  title: string;
+  note: string;
+  point?: CaseRecord['point'];
+  district?: string;
+  grid?: string;
+  /** Recorded as the case's first signal: which judgement, the figures. */
+  signal: { rule: string; device?: string; value?: number; detail?: Record<string, unknown> };
+}
+
 export interface CaseService {
+  /**
+   * Opens a raised case, accepted and filed at once (the judgement is the evidence); the `state`
+   * rows it gives for the new case id (the caller's record of what it raised) are saved in the same
+   * transaction.
+   */
+  raise(r: RaisedCase, state?: (caseId: string) => readonly RuleStateEntry[]): CaseChange;
   onReadings(readings: readonly Observation[]): CaseChange[];
   onCameraEvent(event: CameraObservation): CaseChange[];
   /** A hotline (12319) or inspector report: joins a nearby open case of its category, else opens one. */
@@ -74,9 +99,10 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
   const saved = store.profile()?.profile;
   if (saved) engine.setProfile(saved as Profile);
   const notify = opts.notify ?? (() => []);
+  const responsibility = createResponsibility(opts.city);
   const correlator = new Correlator({
     ctx,
-    responsibility: createResponsibility(opts.city),
+    responsibility,
     newId: () => store.nextId(opts.idPrefix ?? 'CG'),
     ...(opts.joinWindowMs !== undefined ? { joinWindowMs: opts.joinWindowMs } : {}),
   });
@@ -123,6 +149,36 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     },
     onCameraEvent(event) {
       return commit(engine.onCameraEvent(event), event.ts);
+    },
+    raise(r, state = () => []) {
+      const system: Actor = { id: 'hub', role: 'system' };
+      const loc = r.point && (!r.district || !r.grid) ? responsibility.locate({ point: r.point }) : {};
+      const district = r.district ?? loc.district;
+      const grid = r.grid ?? loc.grid;
+      let c = openCase(
+        {
+          id: store.nextId(opts.idPrefix ?? 'CG'),
+          category: r.category,
+          source: r.source,
+          at: r.at,
+          actor: system,
+          title: r.title,
+          unit: r.unit,
+          ...(r.point ? { point: r.point } : {}),
+          ...(district ? { district } : {}),
+          ...(grid ? { grid } : {}),
+          note: r.note,
+        },
+        ctx,
+      );
+      for (const action of ['accept', 'file'] as const)
+        c = transition(c, { action, actor: system, at: r.at, note: `raised by ${r.signal.rule}` }, ctx);
+      c = { ...c, lastSignalAt: r.at };
+      const signal: CaseSignal = { caseId: c.id, at: r.at, kind: 'raise', source: r.source, ...r.signal };
+      const change: CaseChange = { case: c, effect: 'opened' };
+      store.save({ cases: [c], signals: [signal], ruleState: state(c.id), outbox: notify([change], r.at) }, r.at);
+      correlator.track(c);
+      return change;
     },
     report(r) {
       const out = correlator.onReport(r);

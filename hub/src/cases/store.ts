@@ -173,6 +173,8 @@ export interface CaseStore {
   signals(caseId: string, opts?: { limit?: number; offset?: number }): CaseSignal[];
   signalCount(caseId: string): number;
   ruleState(): RuleStateEntry[];
+  /** Deletes rule state rows (state no longer needed, e.g. fleet judging of past days). */
+  deleteRuleState(rule: string, keys: readonly string[]): void;
   /** Records (replaces) the camera evidence request of a case, durably. */
   saveCapture(caseId: string, request: Record<string, unknown>, now: number): void;
   /** Every recorded evidence request, oldest update first. */
@@ -263,6 +265,10 @@ export function openCaseStore(dataDir: string): CaseStore {
   );
   const capturesStmt = db.prepare('SELECT case_id, request FROM case_captures ORDER BY updated_at, case_id');
   const ruleStmt = db.prepare('SELECT rule, key, state FROM rule_state ORDER BY rule, key');
+  const deleteRule = db.prepare('DELETE FROM rule_state WHERE rule = ? AND key = ?');
+  const deleteRules = db.transaction((rule: string, keys: readonly string[]) => {
+    for (const k of keys) deleteRule.run(rule, k);
+  });
   const insertOutbox = db.prepare(
     `INSERT INTO webhook_outbox (id, url, event, case_id, body, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -356,6 +362,9 @@ export function openCaseStore(dataDir: string): CaseStore {
         key: r.key,
         state: JSON.parse(r.state) as unknown,
       }));
+    },
+    deleteRuleState(rule, keys) {
+      deleteRules(rule, keys);
     },
     saveCapture(caseId, request, now) {
       upsertCapture.run(caseId, JSON.stringify(request), now);

@@ -314,8 +314,8 @@ export class CoverageJudge {
     return { road: this.network.roads[i] as Road, lengthM, coveredM, coverage: lengthM > 0 ? coveredM / lengthM : 0 };
   }
 
-  /** Working: the gear on and the speed inside the role's band. */
-  private working(f: Fix, role: VehicleRole, stretchKmh: number): boolean {
+  /** Working: the gear on and the speed inside the role's band (`stretchKmh` when the fix has none). */
+  working(f: Fix, role: VehicleRole, stretchKmh = 0): boolean {
     const band = this.params.workSpeedKmh[role];
     const kmh = f.speedKmh ?? stretchKmh;
     return f.gear && kmh >= band.min && kmh <= band.max;

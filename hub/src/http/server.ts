@@ -12,6 +12,7 @@
  *   /api/evidence…, /api/cameras/<device>/capture, /api/commands/<id>: evidence-routes.ts
  *   /api/cases…, /api/reports, /api/evaluation: case-routes.ts
  *   /api/incidents…, /api/situation: incident-routes.ts
+ *   /api/fleet, /api/fleet/roads: fleet-routes.ts
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
@@ -26,6 +27,7 @@ import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
 import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
+import { type FleetRouteDeps, handleFleetRoute } from './fleet-routes.js';
 import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
 
 export interface HealthReport {
@@ -48,6 +50,8 @@ export interface HttpApiDeps {
   cases?: CaseRouteDeps;
   /** Incidents and the situation view; without them those routes are 404. */
   incidents?: IncidentRouteDeps;
+  /** Fleet judging; without it the fleet routes are 404. */
+  fleet?: FleetRouteDeps;
 }
 
 /** The status page, read once: a single self-contained file (no internet in control rooms). */
@@ -120,6 +124,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
   }
   if (!handler && deps.incidents) {
     if (handleIncidentRoute(deps.incidents, req, res, url, route, { json: sendJson, error: sendError })) return;
+  }
+  if (!handler && deps.fleet) {
+    if (handleFleetRoute(deps.fleet, req, res, url, route, { json: sendJson, error: sendError })) return;
   }
   if (!handler && deps.evidence) {
     if (handleEvidenceRoute(deps.evidence, req, res, url, route, { json: sendJson, error: sendError })) return;

@@ -1,6 +1,6 @@
 /**
  * The small known road network of the fleet tests: two perpendicular 1 km segments meeting at O
- * (120.0 E, 30.0 N), built with @turf destination so both are exactly 1000 m long on turf's sphere.
+ * (120.09 E, 30.27 N, in the example city's grid cell 330106001001 of Xihu), built with @turf destination so both are exactly 1000 m long on turf's sphere.
  *
  *        B (north, 1000 m)
  *        |
@@ -15,7 +15,7 @@ import type { Road, Vehicle } from '../../../config/schema/fleet.js';
 import { DEFAULT_WORK_SPEED_KMH } from '../../../config/schema/fleet-judging.js';
 import type { Fix, JudgeParams } from '../../../hub/src/fleet/judge.js';
 
-export const O: [number, number] = [120.0, 30.0];
+export const O: [number, number] = [120.09, 30.27];
 
 const move = (from: [number, number], m: number, bearing: number): [number, number] =>
   m === 0 ? from : (destination(from, m, bearing, { units: 'meters' }).geometry.coordinates as [number, number]);
