@@ -239,6 +239,12 @@ export class Jt808ServerRun {
         return;
       case 'registered':
         this.log.info({ conn: conn.id, remote: conn.remote, device: o.device, phone: o.phone }, 'Terminal registered');
+        if (conn.device) {
+          // registering again on an authenticated connection starts over: offline until it authenticates
+          this.byDevice.delete(conn.device.device);
+          conn.device.ended('registered-again');
+          conn.device = undefined;
+        }
         return;
       case 'authenticated': {
         const device = this.terminals.get(phoneKey(o.phone));
