@@ -65,6 +65,11 @@ const caseClass = z
       .regex(/^\d{4}$/, 'a 4-digit class code, major (2) + minor (2), e.g. "0208"')
       .describe('Class code: major (2 digits) + minor (2 digits), e.g. 0208 跨河桥, 0406 道路积水.'),
     name: z.string().min(1).describe('Class name as the city table writes it (e.g. 跨河桥).'),
+    nameEn: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('English name for the console in English (e.g. River bridge); the Chinese name when omitted.'),
     defaultUrgency: z
       .enum(URGENCIES)
       .default('normal')

@@ -116,6 +116,19 @@ export const hubConfigSchema = z
       .strict()
       .prefault({})
       .describe('The HTTP API (/api/..., /metrics, /healthz) and console.'),
+    console: z
+      .object({
+        tileUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s"<>]+$/, 'an http(s) URL template such as https://tiles.example/{z}/{x}/{y}.png')
+          .optional()
+          .describe(
+            'Base-map tile URL template ({z}/{x}/{y}) for the console map, e.g. a tile server inside the closed network. Default none: the map shows only the city config geometry.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('The operator console served at / (map, telemetry, cases, gateways).'),
     accounts: z
       .object({
         gateways: z.array(gatewayAccount).default([]).describe('One MQTT account per gateway.'),

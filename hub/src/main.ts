@@ -276,6 +276,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
         ...(incidents ? { incidents: { incidents, latest, registry, city, ...(cases ? { cases } : {}) } } : {}),
         ...(fleet ? { fleet: { fleet, ...(opts.now ? { now: opts.now } : {}) } } : {}),
+        console: { ...(hub.console.tileUrl ? { tileUrl: hub.console.tileUrl } : {}) },
         log: log.child({ component: 'hub.http' }),
         health: () => {
           const lagMs = writer.lagMs(Date.now());

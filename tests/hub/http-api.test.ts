@@ -82,20 +82,35 @@ describe('HTTP API', () => {
     return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
   };
 
-  it('serves the city geometry for maps and a self-contained status page', async () => {
+  it('serves the city geometry for maps and the console bundle under a strict CSP', async () => {
     const city = await get('/api/city');
     expect(city.status).toBe(200);
     expect(JSON.parse(city.body)).toMatchObject({
       districts: [{ id: 'xihu' }],
       assets: [{ id: 'BR-1', location: [120.1, 30.25] }],
     });
-    const page = await get('/');
-    expect(page.status).toBe(200);
-    expect(page.type).toMatch(/text\/html/);
-    expect(page.body).toContain("new EventSource('api/stream')");
-    expect(page.body).toContain("fetch('api/city')");
-    // Control-room networks are closed: the page must not pull anything from another origin.
-    expect(page.body).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    const res = await fetch(`${api.url}/`);
+    const page = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page).toContain('src="/console/app.js"');
+    // No inline script, and nothing from another origin: control-room networks are closed.
+    expect(page).not.toMatch(/<script>|<script [^>]*>[^<]/);
+    expect(page).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    const js = await fetch(`${api.url}/console/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    const bundle = await js.text();
+    expect(bundle).toContain('/api/stream');
+    expect(bundle).not.toMatch(/https?:\/\/(unpkg|cdn|fonts\.googleapis)/);
+    const css = await fetch(`${api.url}/console/app.css`);
+    expect(css.status).toBe(200);
+    expect(await css.text()).toContain('.leaflet-container');
+    expect((await get('/console/../package.json')).status).toBe(404);
   });
 
   it('answers unknown routes and wrong methods with JSON errors', async () => {

@@ -26,6 +26,7 @@ declare -A PACKAGE_OF=(
   [onvif-util]=onvif-tools
   [gst-launch-1.0]=gstreamer1.0-tools
   [mbpoll]=mbpoll
+  [chromium]=chromium
 )
 
 binary_present() {
@@ -35,7 +36,7 @@ binary_present() {
 
 missing_packages=()
 missing_binaries=()
-for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll ffmpeg ffprobe onvif-util gst-launch-1.0; do
+for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll ffmpeg ffprobe onvif-util gst-launch-1.0 chromium; do
   if ! binary_present "$binary"; then
     missing_binaries+=("$binary")
     package="${PACKAGE_OF[$binary]}"
@@ -44,10 +45,11 @@ for binary in socat influxd mosquitto_sub mosquitto_pub mosquitto udevadm mbpoll
 done
 
 # Packages with no binary of their own, checked with dpkg: the simulated cameras' RTSP server
-# (gst-rtsp-server through Debian's python3-gi) and the font sharp needs to draw SVG text.
+# (gst-rtsp-server through Debian's python3-gi), the font sharp needs to draw SVG text, and a CJK
+# font for the console's Chinese labels in the browser tests (chromium).
 if command -v dpkg-query >/dev/null 2>&1; then
   for package in python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
-    gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly fonts-dejavu-core; do
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly fonts-dejavu-core fonts-wqy-zenhei; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
       missing_binaries+=("($package)")
       missing_packages+=("$package")

@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import type { LoadedHubConfig } from '../../../config/load.js';
+import type { CatalogueConfig } from '../../../config/schema/catalogue.js';
 import type { Profile } from '../../../config/schema/rules.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
@@ -67,6 +68,8 @@ type Job = StoredItems;
 
 export class HubCases {
   readonly service: CaseService;
+  /** The case catalogue in force (classes with names and limits), for GET /api/catalogue. */
+  readonly catalogue: CatalogueConfig;
   private readonly queue: Job[] = [];
   private draining: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -89,6 +92,7 @@ export class HubCases {
     const cityFile = path.resolve(path.dirname(path.resolve(file)), hub.city);
     const calendar = createWorkCalendar(city.workCalendar, city.city.timezone);
     const catalogue = loadCatalogue(cityFile, city.catalogue);
+    this.catalogue = catalogue;
     const rules = loadRules(cityFile, city.rules, createCatalogue(catalogue, calendar.workDayMs));
     const targets = hub.cases.webhooks;
     this.service = openCaseService({

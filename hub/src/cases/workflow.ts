@@ -70,7 +70,10 @@ const UNIT: readonly Role[] = ['unit_handler'];
 const OPEN = 'open' as const;
 
 /** Who may do what from which state, and where it leads (undefined: stays, or computed below). */
-const GUARDS: Record<Action, { from: readonly CaseState[] | typeof OPEN; roles: readonly Role[]; to?: CaseState }> = {
+export const GUARDS: Record<
+  Action,
+  { from: readonly CaseState[] | typeof OPEN; roles: readonly Role[]; to?: CaseState }
+> = {
   accept: { from: ['reported'], roles: SUPERVISOR, to: 'accepted' },
   reject: { from: ['reported', 'accepted'], roles: SUPERVISOR, to: 'not_filed' },
   file: { from: ['accepted'], roles: SUPERVISOR, to: 'filed' },

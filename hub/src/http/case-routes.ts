@@ -8,6 +8,8 @@
  *                                         409 with the workflow's refusal
  *   POST /api/reports                     hotline / inspector intake { text, category, asset? | point?, reporter?, source? }
  *                                         -> 201 { effect: opened|joined, case }
+ *   GET  /api/catalogue                   case classes { key, kind, code, name, nameEn?, defaultUrgency }, the
+ *                                         workflow's guards { action: { from, roles } } and the terminal states
  *   GET  /api/evaluation?period=YYYY[-MM[-DD]]|from=&to=&by=unit|district
  *   GET  /api/profile                     the rule profile in force { profile, actor, note?, at } (normal until switched)
  *   PUT  /api/profile                     { profile: normal|flood|snow, actor, note? } -> the recorded switch; kept
@@ -22,9 +24,9 @@ import { URGENCIES } from '../../../config/schema/catalogue.js';
 import { PROFILES } from '../../../config/schema/rules.js';
 import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
 import { type HubCases, isOverdue } from '../cases/hub-cases.js';
-import { CASE_STATES, type CaseRecord, ROLES } from '../cases/model.js';
+import { CASE_STATES, type CaseRecord, ROLES, TERMINAL_STATES } from '../cases/model.js';
 import { localPeriod, type Period } from '../cases/period.js';
-import { ACTIONS } from '../cases/workflow.js';
+import { ACTIONS, GUARDS } from '../cases/workflow.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { readJson, type Send, type SendError } from './evidence-routes.js';
 
@@ -85,7 +87,8 @@ export function handleCaseRoute(
   const parts = route.split('/').slice(1).map(decodeURIComponent);
   const [api, what, id, sub, extra] = parts;
   if (api !== 'api' || extra !== undefined) return false;
-  if (what !== 'cases' && what !== 'reports' && what !== 'evaluation' && what !== 'profile') return false;
+  if (what !== 'cases' && what !== 'reports' && what !== 'evaluation' && what !== 'profile' && what !== 'catalogue')
+    return false;
   const method = req.method ?? 'GET';
   const now = (deps.now ?? Date.now)();
   const only = (allowed: string[]): boolean => {
@@ -101,6 +104,12 @@ export function handleCaseRoute(
     return true;
   };
   const bad = (message: string): true => fail(400, 'bad-request', message);
+
+  if (what === 'catalogue' && id === undefined) {
+    if (!only(['GET', 'HEAD'])) return true;
+    send.json(res, 200, catalogueJson(deps.cases.catalogue));
+    return true;
+  }
 
   if (what === 'cases' && id === undefined) {
     if (!only(['GET', 'HEAD'])) return true;
@@ -248,6 +257,24 @@ export function handleCaseRoute(
     return true;
   }
   return false;
+}
+
+/** The catalogue as the console needs it: class names for labels, and who may take which action from where. */
+export function catalogueJson(catalogue: HubCases['catalogue']): Record<string, unknown> {
+  return {
+    classes: catalogue.classes.map((c) => ({
+      key: `${c.kind}:${c.code}`,
+      kind: c.kind,
+      code: c.code,
+      name: c.name,
+      ...('nameEn' in c && c.nameEn ? { nameEn: c.nameEn } : {}),
+      defaultUrgency: c.defaultUrgency,
+    })),
+    workflow: Object.fromEntries(
+      Object.entries(GUARDS).map(([action, g]) => [action, { from: g.from, roles: g.roles }]),
+    ),
+    terminalStates: TERMINAL_STATES,
+  };
 }
 
 const opt = (key: string, v: string | null) => (v ? { [key]: v } : {});

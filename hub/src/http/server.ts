@@ -8,7 +8,8 @@
  *   GET /metrics               Prometheus text
  *   GET /healthz               broker and sink state (503 while the broker link is down)
  *   GET /api/city              the city's geometry (districts, grid cells, assets, routes) for maps
- *   GET /                      a live status page: map from the city geometry, gateways, latest readings
+ *   GET /                      the operator console (hub/console, bundled at start: console-assets.ts)
+ *   GET /console/<file>        its bundle (app.js, app.css)
  *   /api/evidence…, /api/cameras/<device>/capture, /api/commands/<id>: evidence-routes.ts
  *   /api/cases…, /api/reports, /api/evaluation: case-routes.ts
  *   /api/incidents…, /api/situation: incident-routes.ts
@@ -16,7 +17,6 @@
  *
  * Errors are JSON `{ error, message }` with the matching status.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CityConfig } from '../../../config/schema/city.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
@@ -26,6 +26,7 @@ import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
 import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
+import { type ConsoleAssets, prepareConsole, serveConsole } from './console-assets.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
 import { type FleetRouteDeps, handleFleetRoute } from './fleet-routes.js';
 import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
@@ -43,7 +44,7 @@ export interface HttpApiDeps {
   health: () => HealthReport;
   log: Logger;
   /** The city whose geometry /api/city serves. */
-  city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'>;
+  city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'> & Partial<Pick<CityConfig, 'roads'>>;
   /** Evidence store and capture commands; without them those routes are 404. */
   evidence?: EvidenceRouteDeps;
   /** The case core; without it the case routes are 404. */
@@ -52,10 +53,9 @@ export interface HttpApiDeps {
   incidents?: IncidentRouteDeps;
   /** Fleet judging; without it the fleet routes are 404. */
   fleet?: FleetRouteDeps;
+  /** The console bundle (startHttpApi builds it when missing or stale) and its options. */
+  console?: ConsoleAssets;
 }
-
-/** The status page, read once: a single self-contained file (no internet in control rooms). */
-const CONSOLE_HTML = readFileSync(new URL('./console/index.html', import.meta.url));
 
 export interface HttpApi {
   url: string;
@@ -82,16 +82,11 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
   const route = url.pathname.replace(/\/+$/, '') || '/';
   const routes: Record<string, () => void> = {
     '/': () => {
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': CONSOLE_HTML.length,
-        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-      });
-      res.end(req.method === 'HEAD' ? undefined : CONSOLE_HTML);
+      serveConsole(deps.console, req, res, 'index.html');
     },
     '/api/city': () => {
-      const { city, districts, gridCells, assets, routes: paths } = deps.city;
-      sendJson(res, 200, { city, districts, gridCells, assets, routes: paths });
+      const { city, districts, gridCells, assets, routes: paths, roads = [] } = deps.city;
+      sendJson(res, 200, { city, districts, gridCells, assets, routes: paths, roads });
     },
     '/api/gateways': () => sendJson(res, 200, deps.registry.listGateways()),
     '/api/devices': () => sendJson(res, 200, deps.registry.listDevices()),
@@ -118,7 +113,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
       sendJson(res, report.ok ? 200 : 503, report);
     },
   };
-  const handler = routes[route];
+  const handler =
+    routes[route] ??
+    (route.startsWith('/console/') ? () => serveConsole(deps.console, req, res, route.slice(9)) : undefined);
   if (!handler && deps.cases) {
     if (handleCaseRoute(deps.cases, req, res, url, route, { json: sendJson, error: sendError })) return;
   }
@@ -144,6 +141,7 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
 }
 
 export async function startHttpApi(opts: { host: string; port: number }, deps: HttpApiDeps): Promise<HttpApi> {
+  await prepareConsole(deps.console, deps.log);
   const server = createServer((req, res) => {
     try {
       handleRequest(deps, req, res);
