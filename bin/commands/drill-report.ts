@@ -24,7 +24,7 @@ export interface DrillRecord {
   timeline: { atMin: number; at: number; label: string }[];
   incidentsAvailable: boolean;
   incidentsNote?: string;
-  operatorActions: { at: number; action: string; incident: string; status: number }[];
+  operatorActions: { at: number; action: string; target: string; status: number }[];
   uplink?: { gateway: string; cutAt?: number; restoredAt?: number };
   hotline?: { asset: string; at: number; status: number; effect: string };
   producedAtEdges?: number;
@@ -213,6 +213,12 @@ export function buildReport(rec: DrillRecord): DrillReport {
         };
       }),
     },
+    operator: rec.operatorActions.map((a) => ({
+      atS: secs(a.at, t0) as number,
+      action: a.action,
+      target: a.target,
+      status: a.status,
+    })),
     cases,
     latency: {
       n: latencies.length,

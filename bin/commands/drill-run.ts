@@ -260,6 +260,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     };
     cleanups.push(stopEdges);
 
+    // normal operation first, long enough to see the normal sample interval at every logger
+    await sleep(Math.max(3000, 5 * intervalMs));
     // play the scenario
     const record: DrillRecord = {
       scenario,
@@ -278,8 +280,35 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     record.incidentsNote = record.incidentsAvailable
       ? undefined
       : `GET /api/incidents answered ${probeIncidents.status}${loggedIn ? '' : ' (no operator login on this hub)'}`;
-    const confirmed = new Set<string>();
+    const handled = new Set<string>();
+    /** After the close step the storm is over: the operator dismisses what the triggers still propose. */
+    let standDown = false;
+    // a case transition as the operator: from the session (console logins), else named in the body
+    const transition = async (id: string, action: string) => {
+      const note = '演练: filed by the duty officer';
+      const r = await observer.api('POST', `/api/cases/${id}/transitions`, { action, note });
+      if (r.status !== 400) return r.status;
+      return (
+        await observer.api('POST', `/api/cases/${id}/transitions`, {
+          action,
+          note,
+          actor: operator.id,
+          role: 'city_supervisor',
+        })
+      ).status;
+    };
     const operatorTick = async () => {
+      // the supervision centre files what the hotline and the rules report during the storm
+      const reported = await observer.api<{ items?: Record<string, unknown>[] }>('GET', '/api/cases?state=reported');
+      for (const c of reported.body?.items ?? []) {
+        const id = String(c.id);
+        if (handled.has(id)) continue;
+        handled.add(id);
+        const accepted = await transition(id, 'accept');
+        const filed = accepted === 200 ? await transition(id, 'file') : accepted;
+        record.operatorActions.push({ at: Date.now(), action: 'file', target: id, status: filed });
+        say(`  operator files ${id}: HTTP ${filed}`);
+      }
       if (!record.incidentsAvailable) return;
       const r = await observer.api<{ items?: Record<string, unknown>[] } | Record<string, unknown>[]>(
         'GET',
@@ -288,17 +317,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       const items = Array.isArray(r.body) ? r.body : (r.body?.items ?? []);
       for (const i of items) {
         const id = String(i.id);
-        if (i.state === 'proposed' && !confirmed.has(id)) {
-          confirmed.add(id);
-          const c = await observer.api('POST', `/api/incidents/${id}/confirm`, {
-            reason: `演练: ${scenario.kind} trigger confirmed by the duty officer`,
+        if (i.state === 'proposed' && !handled.has(id)) {
+          handled.add(id);
+          const verb = standDown ? 'dismiss' : 'confirm';
+          const c = await observer.api('POST', `/api/incidents/${id}/${verb}`, {
+            reason: standDown
+              ? '演练: storm over, no new incident'
+              : `演练: ${scenario.kind} trigger confirmed by the duty officer`,
           });
-          record.operatorActions.push({ at: Date.now(), action: 'confirm', incident: id, status: c.status });
-          say(`  operator confirms ${id}: HTTP ${c.status}`);
+          record.operatorActions.push({ at: Date.now(), action: verb, target: id, status: c.status });
+          say(`  operator ${verb}s ${id}: HTTP ${c.status}`);
         }
       }
     };
     const closeIncidents = async () => {
+      standDown = true;
       if (!record.incidentsAvailable) return;
       const r = await observer.api<{ items?: Record<string, unknown>[] } | Record<string, unknown>[]>(
         'GET',
@@ -310,7 +343,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         const c = await observer.api('POST', `/api/incidents/${String(i.id)}/${verb}`, {
           reason: '演练: storm over, water down',
         });
-        record.operatorActions.push({ at: Date.now(), action: verb, incident: String(i.id), status: c.status });
+        record.operatorActions.push({ at: Date.now(), action: verb, target: String(i.id), status: c.status });
         say(`  operator ${verb}s ${String(i.id)}: HTTP ${c.status}`);
       }
     };
@@ -360,14 +393,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     await ticker;
 
     // nothing lost: wait for the edges' outboxes to empty, stop them, then count both ends
-    const depth = () => edges.reduce((n, e) => n + metricSum(e.metrics.render(), 'citygrid_edge_outbox_depth'), 0);
-    for (let i = 0; i < 100 && depth() > 0; i++) await sleep(200);
-    record.edgeBacklogAtEnd = depth();
-    record.producedAtEdges = edges.reduce(
-      (n, e) => n + metricSum(e.metrics.render(), 'citygrid_edge_readings_total'),
-      0,
-    );
-    await stopEdges();
+    const running = [...edges];
+    const sum = (name: string) => running.reduce((n, e) => n + metricSum(e.metrics.render(), name), 0);
+    for (let i = 0; i < 50 && sum('citygrid_edge_outbox_depth') > 0; i++) await sleep(200);
+    await stopEdges(); // takes no more readings, waits for the hub's acks of what is queued
+    record.edgeBacklogAtEnd = sum('citygrid_edge_outbox_depth');
+    record.producedAtEdges = sum('citygrid_edge_readings_total');
     await sleep(300);
     const metrics = (await observer.api<string>('GET', '/metrics')).body;
     record.storedAtHub = metricSum(String(metrics), 'citygrid_ingest_readings_total');
@@ -385,6 +416,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     record.readings = observer.readings;
     record.events = observer.events;
     record.hubUsage = usage.stop();
+    if (o.keepDir)
+      writeFileSync(
+        path.join(dir, 'seen.json'),
+        JSON.stringify({ readings: Object.fromEntries(observer.readings), events: observer.events }),
+      );
     return buildReport(record);
   } finally {
     for (const fn of cleanups.reverse()) {

@@ -66,6 +66,8 @@ export interface DrillReport {
   normalIntervalS: number;
   timeline: { atMin: number; atS: number; label: string }[];
   incidents: { available: boolean; note?: string; items: IncidentLine[] };
+  /** What the drill's duty officer did through the API (confirm, dismiss, close incidents; file cases) and the answer. */
+  operator: { atS: number; action: string; target: string; status: number }[];
   cases: CaseLine[];
   latency: { n: number; p50Ms?: number; p99Ms?: number; maxMs?: number };
   closures: { available: boolean; items: ClosureLine[] };
@@ -149,6 +151,8 @@ export function formatReport(r: DrillReport): string {
         `      ${fmtS(h.atS).padStart(8)} ${h.action}${h.level ? ` ${h.level}` : ''} by ${h.by ?? '?'}: ${h.reason ?? ''}`,
       );
   }
+  lines.push('', 'operator');
+  for (const a of r.operator) lines.push(`  ${fmtS(a.atS).padStart(8)} ${a.action} ${a.target}: HTTP ${a.status}`);
   lines.push('', `cases (${r.cases.length})`);
   for (const c of r.cases)
     lines.push(

@@ -48,7 +48,7 @@ const pick = <T>(items: readonly T[], u: number): T => {
 };
 
 /**
- * A summer rainstorm (暴雨): light rain, a downpour of 45–60 mm/h for twelve minutes, tailing off;
+ * A summer rainstorm (暴雨): light rain, a downpour of 45–60 mm/h for a quarter of an hour, tailing off;
  * the water at the underpasses rises after their lag and past the closure depth (25 cm), the
  * pumps bring it back down after the rain. One gateway loses its uplink while the water is at its
  * highest, and a caller reports a flooded underpass. The operator closes the incident once the
@@ -63,7 +63,7 @@ export function floodScenario(city: ScenarioCity, seed = 1): Scenario {
     { atMin: 5, step: { kind: 'rain', mmh: 8 }, label: 'light rain 8 mm/h' },
     { atMin: 12, step: { kind: 'rain', mmh: 35 }, label: 'heavy rain 35 mm/h' },
     { atMin: 20, step: { kind: 'rain', mmh: peak }, label: `downpour ${peak} mm/h` },
-    { atMin: 32, step: { kind: 'rain', mmh: 12 }, label: 'rain easing 12 mm/h' },
+    { atMin: 35, step: { kind: 'rain', mmh: 12 }, label: 'rain easing 12 mm/h' },
     { atMin: 38, step: { kind: 'cut-uplink', gateway }, label: `${gateway} loses its uplink` },
     {
       atMin: 45,
