@@ -34,9 +34,9 @@ export const fleetJudgingSchema = z
   .object({
     roles: z
       .array(z.enum(VEHICLE_ROLES))
-      .default(['sweeper', 'washer'])
+      .default(['sweeper', 'washer', 'garbage'])
       .describe(
-        'Vehicle roles whose assignments are judged for coverage every day. Default sweeper, washer (ploughs and spreaders are judged by incidents on priority roads).',
+        'Vehicle roles whose assignments are judged for coverage every day. Default sweeper, washer, garbage (ploughs and spreaders are judged by incidents on priority roads by their deadline, not every day).',
       ),
     workingField: z
       .string()
