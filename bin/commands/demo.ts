@@ -25,6 +25,7 @@ import { startGpsSimulator } from '../../simulators/gps/index.js';
 import { findFreePort, isPortFree } from '../lib/ports.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { startDemoCameras } from './demo-cameras.js';
+import { startDemoFleet } from './demo-fleet.js';
 import { startDemoMeterBuses } from './demo-meters.js';
 import { startDemoStructures } from './demo-structures.js';
 
@@ -99,6 +100,8 @@ export async function run(args: string[]): Promise<number> {
     for (const file of gatewayFiles) {
       const id = path.basename(file, '.yaml');
       secrets[`CITYGRID_PW_${envName(id)}`] = password();
+      // the port its JT/T 808 server listens on for the simulated fleet
+      env[`CITYGRID_JT808_PORT_${envName(id)}`] = String(await findFreePort());
       gateways.push({ file, id });
     }
     Object.assign(env, secrets);
@@ -121,6 +124,7 @@ export async function run(args: string[]): Promise<number> {
     cleanups.push(() => structures.stop());
 
     const ptys: PtyPair[] = [];
+    const edgeConfigs: LoadedGatewayConfig[] = [];
     for (const gw of gateways) {
       // Each GPS device gets a wire: a pty pair (socat) or a loopback TCP serial server.
       const probe = loadGatewayConfig(gw.file, driverOptionsValidator, { env });
@@ -165,7 +169,15 @@ export async function run(args: string[]): Promise<number> {
         logger: logger.child({ gateway: loaded.gateway.gateway.id }),
       });
       cleanups.push(() => edge.stop());
+      edgeConfigs.push(loaded);
     }
+
+    // The sanitation fleet dials each gateway's JT/T 808 server once the edges listen.
+    const fleet = startDemoFleet(
+      edgeConfigs.map((l) => l.gateway),
+      { city, log: logger.child({ component: 'sim.fleet' }) },
+    );
+    cleanups.push(() => fleet.stop());
 
     const reader = secrets.CITYGRID_PW_INTEGRATOR;
     console.log(
@@ -176,6 +188,7 @@ export async function run(args: string[]): Promise<number> {
         `  read-only MQTT  user "integrator", password "${reader}"`,
         `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
         `  structures      ${structures.summary}`,
+        `  fleet           ${fleet.summary}`,
         ...cameras.banner(hub.httpUrl).map((line, i) => `${i === 0 ? '  cameras         ' : ' '.repeat(18)}${line}`),
         `  cases           curl ${hub.httpUrl}/api/cases or citygrid cases list --hub ${hub.httpUrl} (the rain drill raises 道路积水 cases)`,
         `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,

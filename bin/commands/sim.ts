@@ -124,6 +124,10 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'the same as cameras',
     run: async (args) => (await import('./sim-cameras.js')).runCameras(args),
   },
+  fleet: {
+    summary: 'sanitation trucks with JT/T 808 terminals driving their assigned roads, dialling a jt808 server',
+    run: async (args) => (await import('./sim-fleet.js')).runFleet(args),
+  },
   structures: {
     summary: 'bridge, tunnel, underpass and road-weather loggers: Modbus TCP servers (and RTU slaves on a tty)',
     run: async (args) => (await import('./sim-structures.js')).runStructures(args),

@@ -1,6 +1,6 @@
 /**
- * `citygrid demo` as a user runs it: one command, embedded defaults, a moving truck on
- * /api/stream, Ctrl-C leaves no child process behind.
+ * `citygrid demo` as a user runs it: one command, embedded defaults, moving trucks (NMEA and the
+ * JT/T 808 sanitation fleet) on /api/stream, Ctrl-C leaves no child process behind.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,6 +110,9 @@ describe('citygrid demo', () => {
       const METERS = ['GS-WM001', 'GS-WM011', 'GS-WM012', 'GS-WM013', 'GS-WM014', 'GS-WM015'];
       // Each district's structure loggers over Modbus TCP, the bridges with their reduced vibration too.
       const STRUCTURES = ['BR001', 'TN001', 'UP001', 'UP002', 'RW001'].flatMap((d) => [`XH-${d}`, `GS-${d}`]);
+      // The NMEA trucks and the sanitation fleet's JT/T 808 terminals (city vehicles, via each gateway's jt808 server).
+      const FLEET = ['XH-SW01', 'XH-WS01', 'XH-GB01', 'XH-PL01', 'GS-SW01', 'GS-WS01', 'GS-GB01', 'GS-SP01'];
+      const VEHICLES = ['XH-GP001', 'GS-GP001', ...FLEET];
       const vibration = (rs: StreamReading[]) => rs.filter((r) => r.fields.accel_freq_hz !== undefined);
       const structuresRead = (rs: StreamReading[]) => {
         const devices = new Set(rs.map((r) => r.device));
@@ -125,7 +128,7 @@ describe('citygrid demo', () => {
           set.add(`${r.fields.lat},${r.fields.lon}`);
           byDevice.set(r.device, set);
         }
-        return byDevice.size === 2 && [...byDevice.values()].every((s) => s.size >= 2);
+        return VEHICLES.every((v) => (byDevice.get(v)?.size ?? 0) >= 2);
       };
       let movedAfterS: number | undefined;
       const enough = (rs: StreamReading[]) => {
@@ -135,9 +138,12 @@ describe('citygrid demo', () => {
       const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, enough, 40_000);
       expect(moved(readings)).toBe(true);
       expect(structuresRead(readings)).toBe(true);
-      expect(new Set(readings.filter((r) => r.kind === 'vehicle').map((r) => r.device))).toEqual(
-        new Set(['XH-GP001', 'GS-GP001']),
-      );
+      expect(new Set(readings.filter((r) => r.kind === 'vehicle').map((r) => r.device))).toEqual(new Set(VEHICLES));
+      // the terminals send their work state (item 0xE1) and odometer; the banner names the fleet
+      const sweeper = readings.find((r) => r.device === 'XH-SW01' && r.fields.lat !== undefined);
+      expect(typeof sweeper?.fields.working).toBe('boolean');
+      expect(sweeper?.fields.mileage_km).toBeGreaterThan(0);
+      expect(demo.output()).toMatch(/fleet +8 trucks with JT\/T 808 terminals/);
       const districtMeter = readings.find((r) => r.device === 'GS-WM001');
       expect(districtMeter?.fields).toMatchObject({ valve_open: true, pressure_mpa: 0.32 });
       expect(districtMeter?.fields.volume_m3).toBeGreaterThan(0);
