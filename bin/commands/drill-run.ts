@@ -30,7 +30,7 @@ import { MODEL_OF } from '../../simulators/structures/logger.js';
 import type { StructureKind } from '../../simulators/structures/signals/scene.js';
 import { findFreePort } from '../lib/ports.js';
 import { buildReport, type DrillRecord } from './drill-report.js';
-import { CLI, hubHas, writeDrillFiles } from './drill-setup.js';
+import { CLI, hubHasLogins, writeDrillFiles } from './drill-setup.js';
 
 export interface DrillOptions {
   kind: DrillKind;
@@ -143,7 +143,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     // A scenario needs the city's gateways and assets; its length sets the speedup.
     const passwords: Record<string, string> = {};
     const operator = { id: 'drill-operator', password: randomBytes(12).toString('base64url') };
-    const users = hubHas('console')
+    const users = hubHasLogins()
       ? [
           {
             id: operator.id,

@@ -51,8 +51,16 @@ export function compressRules(rules: Raw, speedup: number, o: { minSilenceMs: nu
   };
 }
 
-/** Whether this hub takes an `incidents:` / `console:` section (they land with issues 10 and 8). */
+/** Whether this hub takes an `incidents:` section (issue 10). */
 export const hubHas = (key: string): boolean => key in (hubConfigSchema as unknown as { shape: Raw }).shape;
+
+/** Whether this hub has console logins (`console: { users }`, issue 8). */
+export function hubHasLogins(): boolean {
+  const section = (
+    hubConfigSchema as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
+  ).shape.console;
+  return section?.safeParse({ users: [] }).success ?? false;
+}
 
 /**
  * The hub's `incidents:` for a drill: the shipped triggers and closure depths, with windows, the
@@ -130,7 +138,7 @@ export function writeDrillFiles(
   };
   if (hubHas('incidents'))
     hub.incidents = drillIncidents(exampleHub.incidents as Raw | undefined, o.speedup, o.incidentIntervalMs);
-  if (hubHas('console') && o.users) hub.console = { users: o.users };
+  if (o.users) hub.console = { users: o.users };
   const hubFile = path.join(dir, 'hub.yaml');
   writeFileSync(hubFile, stringify(hub));
   return { hubFile, city, rules };
