@@ -19,6 +19,7 @@ import { EvidenceStore } from './evidence/store.js';
 import { gridResolver } from './geo.js';
 import { type HttpApi, startHttpApi } from './http/server.js';
 import { HubIncidents } from './incidents/hub-incidents.js';
+import { fleetCoverage } from './incidents/situation.js';
 import { GatewayRegistry } from './ingest/gateways.js';
 import type { StoredItems } from './ingest/ingest.js';
 import { Ingest } from './ingest/ingest.js';
@@ -197,6 +198,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         cases,
         log: log.child({ component: 'hub.incidents' }),
         metrics,
+        ...(opts.now ? { now: opts.now } : {}),
       });
       incidents = built;
       // Before the cases close (cleanups run in reverse): it shares cases.db and the case core.
@@ -274,7 +276,19 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         city,
         evidence: { store: evidenceStore, capture },
         ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
-        ...(incidents ? { incidents: { incidents, latest, registry, city, ...(cases ? { cases } : {}) } } : {}),
+        ...(incidents
+          ? {
+              incidents: {
+                incidents,
+                latest,
+                registry,
+                city,
+                ...(cases ? { cases } : {}),
+                ...(fleet ? { coverage: fleetCoverage(fleet, city, opts.now ?? Date.now) } : {}),
+                ...(opts.now ? { now: opts.now } : {}),
+              },
+            }
+          : {}),
         ...(fleet ? { fleet: { fleet, ...(opts.now ? { now: opts.now } : {}) } } : {}),
         console: { ...(hub.console.tileUrl ? { tileUrl: hub.console.tileUrl } : {}) },
         log: log.child({ component: 'hub.http' }),

@@ -10,12 +10,31 @@
 import { URGENCIES } from '../../../config/schema/catalogue.js';
 import type { CityConfig } from '../../../config/schema/city.js';
 import type { HubCases } from '../cases/hub-cases.js';
+import type { HubFleet } from '../fleet/hub-fleet.js';
+import { fleetJson, roadsJson } from '../fleet/views.js';
 import type { GatewayRegistry } from '../ingest/gateways.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import type { HubIncidents } from './hub-incidents.js';
 
 /** Coverage of priority roads per vehicle, when the fleet judging is wired in (contracts §1). */
 export type CoverageProvider = (districts: readonly string[]) => unknown;
+
+/**
+ * The fleet judging's view for the situation: the judged vehicles of the districts (ploughs,
+ * spreaders, sweepers…: position, working state, coverage of their segments today) and today's
+ * coverage of the districts' priority roads by any working vehicle.
+ */
+export function fleetCoverage(fleet: HubFleet, city: Pick<CityConfig, 'roads'>, now: () => number): CoverageProvider {
+  return (districts) => {
+    const at = now();
+    const vehicles = districts.flatMap(
+      (district) => (fleetJson(fleet, at, { district }).vehicles as Record<string, unknown>[]) ?? [],
+    );
+    const ids = city.roads.filter((r) => r.priority && districts.includes(r.district)).map((r) => r.id);
+    const priorityRoads = ids.length > 0 ? roadsJson(fleet, at, ids).roads : [];
+    return { vehicles, priorityRoads };
+  };
+}
 
 export interface SituationDeps {
   incidents: HubIncidents;

@@ -37,6 +37,7 @@ let published: { topic: string; body: Record<string, unknown> }[];
 let resultHandler: MessageHandler | undefined;
 let cases: HubCases;
 let incidents: HubIncidents;
+let snapshots: string[];
 let events: { incident: LiveEventMap['incident'][]; closure: LiveEventMap['closure'][] };
 
 const link: BrokerLink = {
@@ -100,6 +101,12 @@ function start(dataDir: string, config = {}): void {
     link,
     registry,
     cases,
+    capture: {
+      requestCapture: async (asset) => {
+        snapshots.push(asset);
+        return [];
+      },
+    },
     log: silentLogger(),
     metrics: new MetricsRegistry(),
     now: () => now,
@@ -122,6 +129,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 beforeEach(async () => {
   now = t0;
   published = [];
+  snapshots = [];
   bus = new LiveBus(silentLogger());
   events = { incident: [], closure: [] };
   bus.on('incident', (e) => events.incident.push(e));
@@ -265,6 +273,29 @@ describe('HubIncidents', () => {
     depth(14, 14);
     expect(events.closure.map((e) => e.action)).toEqual(['raised', 'lifted']);
     expect(incidents.store.closures(0, 10)).toMatchObject([{ asset: 'UP-XH-001', inForce: false, maxDepthCm: 30 }]);
+  });
+
+  it('has the cameras of the hotspots in scope snapshot at once and then on the level’s schedule', () => {
+    const i = incidents.open({ type: 'flood', scope: { districts: ['xihu'] }, level: 'IV', reason: '暴雨', by: sup });
+    // The xihu underpasses with cameras; bridges are no flood hotspots, gongshu is out of scope.
+    expect(snapshots.sort()).toEqual(['UP-XH-001', 'UP-XH-002']);
+    now += 9 * MIN;
+    incidents.tick();
+    expect(snapshots).toHaveLength(2);
+    now += MIN;
+    incidents.tick();
+    expect(snapshots).toHaveLength(4);
+    // Level I snapshots every minute, starting at once.
+    incidents.command(i.id, { action: 'level', level: 'I', reason: '红色预警', by: sup });
+    expect(snapshots).toHaveLength(6);
+    now += MIN;
+    incidents.tick();
+    expect(snapshots).toHaveLength(8);
+    incidents.command(i.id, { action: 'close', reason: '雨停', by: sup });
+    now += 10 * MIN;
+    incidents.tick();
+    expect(snapshots).toHaveLength(8);
+    expect(incidents.hotspots()).toEqual([]);
   });
 
   it('keeps incidents across a restart and applies them again', async () => {
