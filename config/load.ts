@@ -151,6 +151,19 @@ export function loadHubConfig(file: string, opts: LoadOptions = {}): LoadedHubCo
       );
     }
   });
+  const districts = new Set(city.districts.map((d) => d.id));
+  const units = new Set(city.units.map((u) => u.id));
+  const userIds = new Set<string>();
+  hub.console.users.forEach((u, i) => {
+    const at = (key: string, message: string) =>
+      parsed.issues.push(issue(parsed, ['console', 'users', i, key], message));
+    if (userIds.has(u.id)) at('id', `user "${u.id}" is listed twice`);
+    userIds.add(u.id);
+    if (u.district !== undefined && !districts.has(u.district))
+      at('district', `district "${u.district}" is not in the city config ${hub.city}`);
+    if (u.unit !== undefined && !units.has(u.unit))
+      at('unit', `unit "${u.unit}" is not in the city config ${hub.city}`);
+  });
   if (parsed.issues.length) throw new ConfigError(parsed.issues);
   return { file, hub, city, dataDir: path.resolve(base, hub.dataDir) };
 }

@@ -1,14 +1,17 @@
 /**
  * `citygrid cases list|show|transition`: the hub's case API from a shell. Talks HTTP only, so it
- * works against any running hub (`--hub`, else $CITYGRID_HUB, else http://127.0.0.1:8080).
+ * works against any running hub (`--hub`, else $CITYGRID_HUB, else http://127.0.0.1:8080). Logs
+ * in as a console user (`--user`, else $CITYGRID_USER; the password only from $CITYGRID_PASSWORD,
+ * so it stays out of `ps` and the shell history), acts as that user, and logs out.
  */
 
 const USAGE = `usage: citygrid cases list [--state S] [--district D] [--unit U] [--category C] [--urgency U]
-                          [--open] [--overdue] [--limit N] [--offset N] [--json] [--hub URL]
-       citygrid cases show <id> [--json] [--hub URL]
-       citygrid cases transition <id> <action> --actor ID --role ROLE [--note TEXT] [--unit U]
-                          [--extension-hours H] [--urgency U] [--json] [--hub URL]
-  roles: city_supervisor, district_commander, unit_handler (sent as given: sessions come later)`;
+                          [--open] [--overdue] [--limit N] [--offset N] [--json] [--hub URL] [--user ID]
+       citygrid cases show <id> [--json] [--hub URL] [--user ID]
+       citygrid cases transition <id> <action> [--note TEXT] [--unit U]
+                          [--extension-hours H] [--urgency U] [--json] [--hub URL] [--user ID]
+  The console user (--user or $CITYGRID_USER, password in $CITYGRID_PASSWORD) is the actor:
+  the hub takes the role from its session.`;
 
 const LIST_FILTERS = ['state', 'district', 'unit', 'category', 'urgency', 'limit', 'offset'] as const;
 
@@ -37,17 +40,37 @@ function parse(args: string[]): Args {
 
 class HubError extends Error {}
 
-async function call(hub: string, method: string, path: string, body?: unknown): Promise<unknown> {
+/** The session cookie (`cg_session=…`) of a login as `user`. */
+async function login(hub: string, user: string, password: string): Promise<string> {
+  const session = { cookie: '' };
+  await call(hub, '', 'POST', '/api/login', { username: user, password }, session);
+  return session.cookie;
+}
+
+async function call(
+  hub: string,
+  cookie: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  session?: { cookie: string },
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(new URL(path, hub), {
       method,
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
     throw new HubError(`cannot reach the hub at ${hub}: ${(err as Error).cause ?? (err as Error).message}`);
   }
+  if (session) session.cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const text = await res.text();
+  if (res.status === 204) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -108,28 +131,48 @@ export async function run(args: string[]): Promise<number> {
     const v = flags.get(name);
     return typeof v === 'string' ? v : undefined;
   };
+  const user = str('user') ?? process.env.CITYGRID_USER;
+  const password = process.env.CITYGRID_PASSWORD;
+  if (!sub || !['list', 'show', 'transition'].includes(sub)) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (!user || password === undefined) {
+    console.error('citygrid cases: give the console user (--user or $CITYGRID_USER) and $CITYGRID_PASSWORD');
+    return 2;
+  }
+  let cookie = '';
   try {
+    cookie = await login(hub, user, password);
+    return await command(sub, id, action);
+  } catch (err) {
+    if (!(err instanceof HubError)) throw err;
+    console.error(`citygrid cases: ${err.message}`);
+    return 1;
+  } finally {
+    if (cookie) await call(hub, cookie, 'POST', '/api/logout').catch(() => undefined);
+  }
+
+  async function command(sub: string, id: string | undefined, action: string | undefined): Promise<number> {
     if (sub === 'list') {
       const q = new URLSearchParams();
       for (const f of LIST_FILTERS) if (str(f)) q.set(f, str(f) as string);
       if (flags.has('overdue')) q.set('overdue', 'true');
       if (flags.has('open')) q.set('open', 'true');
-      const body = (await call(hub, 'GET', `/api/cases?${q}`)) as { items: CaseJson[] };
+      const body = (await call(hub, cookie, 'GET', `/api/cases?${q}`)) as { items: CaseJson[] };
       if (json) console.log(JSON.stringify(body.items, null, 2));
       else for (const c of body.items) console.log(line(c));
       return 0;
     }
     if (sub === 'show' && id) {
-      const c = (await call(hub, 'GET', `/api/cases/${encodeURIComponent(id)}`)) as CaseJson;
+      const c = (await call(hub, cookie, 'GET', `/api/cases/${encodeURIComponent(id)}`)) as CaseJson;
       console.log(json ? JSON.stringify(c, null, 2) : detail(c));
       return 0;
     }
-    if (sub === 'transition' && id && action && str('actor') && str('role')) {
+    if (sub === 'transition' && id && action) {
       const hours = str('extension-hours');
-      const c = (await call(hub, 'POST', `/api/cases/${encodeURIComponent(id)}/transitions`, {
+      const c = (await call(hub, cookie, 'POST', `/api/cases/${encodeURIComponent(id)}/transitions`, {
         action,
-        actor: str('actor'),
-        role: str('role'),
         ...(str('note') ? { note: str('note') } : {}),
         ...(str('unit') ? { unit: str('unit') } : {}),
         ...(str('urgency') ? { urgency: str('urgency') } : {}),
@@ -138,11 +181,7 @@ export async function run(args: string[]): Promise<number> {
       console.log(json ? JSON.stringify(c, null, 2) : `${c.id}: ${action} -> ${c.state}`);
       return 0;
     }
-  } catch (err) {
-    if (!(err instanceof HubError)) throw err;
-    console.error(`citygrid cases: ${err.message}`);
-    return 1;
+    console.error(USAGE);
+    return 2;
   }
-  console.error(USAGE);
-  return 2;
 }

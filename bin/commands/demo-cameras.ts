@@ -173,8 +173,8 @@ export async function startDemoCameras(
           const c = planned[i] as PlannedCamera;
           return `  ${c.device.padEnd(width)} ${(c.asset ?? '').padEnd(10)} ${cam.deviceUrl}`;
         }),
-        `evidence: curl -X POST ${hubUrl}/api/cameras/${firstId}/capture -d '{"mode":"snapshot","preset":"${assetPreset(firstId) ?? EXAMPLE_PRESET}"}'`,
-        `  then curl ${hubUrl}/api/commands/<commandId> (its evidence ids) and ${hubUrl}/api/evidence/<id> (the JPEG)`,
+        `evidence: curl -b jar -X POST ${hubUrl}/api/cameras/${firstId}/capture -d '{"mode":"snapshot","preset":"${assetPreset(firstId) ?? EXAMPLE_PRESET}"}'`,
+        `  then curl -b jar ${hubUrl}/api/commands/<commandId> (its evidence ids) and ${hubUrl}/api/evidence/<id> (the JPEG)`,
         `events: curl -X POST '${first.identity.baseUrl}/sim/event?kind=motion&value=true' (tamper, analytics&value=<id>)`,
       ];
     },

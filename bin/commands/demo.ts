@@ -9,7 +9,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { type LoadedGatewayConfig, loadGatewayConfig, loadHubConfig } from '../.
 import { createTransport, driverOptionsValidator, registry } from '../../drivers/index.js';
 import { createLogger, type LogLevel } from '../../drivers/sdk/log.js';
 import { startEdge } from '../../edge/src/main.js';
+import { hashPassword } from '../../hub/src/broker/passwords.js';
 import { startHub } from '../../hub/src/main.js';
 import { openPtyPair, type PtyPair, whichSync } from '../../simulators/common/pty.js';
 import { startTcpSerialServer } from '../../simulators/common/tcp-serial-server.js';
@@ -31,6 +32,9 @@ import { startDemoStructures } from './demo-structures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLES = path.join(ROOT, 'config/examples');
+
+/** Console users of the example hub.yaml, one per role; their password hashes come from the environment. */
+const CONSOLE_USERS = ['supervisor', 'xihu-commander', 'gongshu-commander', 'beishan-handler'] as const;
 
 const envName = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 const password = () => randomBytes(12).toString('base64url');
@@ -105,8 +109,19 @@ export async function run(args: string[]): Promise<number> {
       gateways.push({ file, id });
     }
     Object.assign(env, secrets);
+    const consolePasswords = new Map<string, string>();
+    for (const id of CONSOLE_USERS) {
+      consolePasswords.set(id, password());
+      env[`CITYGRID_CONSOLE_HASH_${envName(id)}`] = await hashPassword(consolePasswords.get(id) as string);
+    }
     const hubLoaded = loadHubConfig(path.join(EXAMPLES, 'hub.yaml'), { env });
     const city = hubLoaded.city;
+    const consoleLines = hubLoaded.hub.console.users.map((u) => {
+      const scope = u.district ?? u.unit ?? '';
+      return `user "${u.id}" (${u.role}${scope ? ` ${scope}` : ''}) password "${consolePasswords.get(u.id) ?? '?'}"`;
+    });
+    const usersFile = path.join(dataDir, 'console-users.txt');
+    writeFileSync(usersFile, `${consoleLines.join('\n')}\n`, { mode: 0o600 });
 
     const hub = await startHub(hubLoaded, { logger });
     cleanups.push(() => hub.stop());
@@ -183,14 +198,17 @@ export async function run(args: string[]): Promise<number> {
     console.log(
       [
         `citygrid demo is running (${gateways.length} gateways, trucks on ${useSocat ? 'pseudo-terminals via socat' : 'loopback TCP serial servers (socat not found)'})`,
-        `  console / API   ${hub.httpUrl}/            live positions: curl -N ${hub.httpUrl}/api/stream`,
+        `  console / API   ${hub.httpUrl}/            (log in as one of these; also in ${usersFile}, mode 0600)`,
+        ...consoleLines.map((l) => `                  ${l}`),
+        `                  curl -c jar -H 'content-type: application/json' -d '{"username":"supervisor","password":"…"}' ${hub.httpUrl}/api/login`,
+        `                  curl -b jar -N ${hub.httpUrl}/api/stream (live positions)`,
         `  MQTT broker     ${hub.mqttUrl}`,
         `  read-only MQTT  user "integrator", password "${reader}"`,
         `                  mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u integrator -P '${reader}' -t 'cg/v1/#' -v`,
         `  structures      ${structures.summary}`,
         `  fleet           ${fleet.summary}`,
         ...cameras.banner(hub.httpUrl).map((line, i) => `${i === 0 ? '  cameras         ' : ' '.repeat(18)}${line}`),
-        `  cases           curl ${hub.httpUrl}/api/cases or citygrid cases list --hub ${hub.httpUrl} (the rain drill raises 道路积水 cases)`,
+        `  cases           curl -b jar ${hub.httpUrl}/api/cases or CITYGRID_PASSWORD=… citygrid cases list --hub ${hub.httpUrl} --user supervisor (the rain drill raises 道路积水 cases)`,
         `  data and logs   ${dataDir}${keepData ? '' : ' (removed on exit)'} (demo.log)`,
         'Ctrl-C stops everything.',
       ].join('\n'),

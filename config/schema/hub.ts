@@ -94,6 +94,35 @@ const webhook = z
   })
   .strict();
 
+/** Roles of console users: the case model's roles without `system` (the hub itself). */
+export const CONSOLE_ROLES = ['city_supervisor', 'district_commander', 'unit_handler'] as const;
+
+const consoleUser = z
+  .object({
+    id: idSchema.describe('Login name; recorded as the actor of what the user does.'),
+    name: z.string().min(1).optional().describe('Display name. Default the id.'),
+    role: z
+      .enum(CONSOLE_ROLES)
+      .describe(
+        'city_supervisor (监督中心: sees and does everything), district_commander (指挥中心 of one district: needs district), unit_handler (a responsible unit: needs unit).',
+      ),
+    district: idSchema.optional().describe('District of a district_commander; must be in the city config.'),
+    unit: idSchema.optional().describe('Unit of a unit_handler; must be in the city config.'),
+    passwordHash: z
+      .string()
+      .regex(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/, 'scrypt$<salt hex>$<key hex> (see `citygrid hash-password`)')
+      .describe('scrypt hash of the password (`citygrid hash-password`); write ${ENV_VAR} to keep it out of the file.'),
+  })
+  .strict()
+  .refine((u) => u.role !== 'district_commander' || u.district !== undefined, {
+    message: 'a district_commander needs a district',
+    path: ['district'],
+  })
+  .refine((u) => u.role !== 'unit_handler' || u.unit !== undefined, {
+    message: 'a unit_handler needs a unit',
+    path: ['unit'],
+  });
+
 export const hubConfigSchema = z
   .object({
     $schema: z.string().optional().describe('Editor hint, ignored.'),
@@ -118,6 +147,28 @@ export const hubConfigSchema = z
       .describe('The HTTP API (/api/..., /metrics, /healthz) and console.'),
     console: z
       .object({
+        users: z
+          .array(consoleUser)
+          .default([])
+          .describe('Who may use the console and /api/* (every route but /api/login needs a session). Default none.'),
+        sessionTtlMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60)
+          .default(480)
+          .describe(
+            'Lifetime of a session from its login, in minutes (absolute, not extended by use: one shift). Default 480.',
+          ),
+        loginAttemptsPerMinute: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(5)
+          .describe(
+            'Failed logins allowed per username and per client address in any minute; more are refused with 429 without checking the password. Default 5.',
+          ),
         tileUrl: z
           .string()
           .regex(/^https?:\/\/[^\s"<>]+$/, 'an http(s) URL template such as https://tiles.example/{z}/{x}/{y}.png')
@@ -128,7 +179,9 @@ export const hubConfigSchema = z
       })
       .strict()
       .prefault({})
-      .describe('The operator console served at / (map, telemetry, cases, gateways).'),
+      .describe(
+        'The operator console served at / (map, telemetry, cases, gateways): its users, sessions and map tiles.',
+      ),
     accounts: z
       .object({
         gateways: z.array(gatewayAccount).default([]).describe('One MQTT account per gateway.'),
@@ -191,4 +244,6 @@ export const hubConfigSchema = z
 
 export type HubConfig = z.output<typeof hubConfigSchema>;
 export type WebhookConfig = z.output<typeof webhook>;
+export type ConsoleUserConfig = z.output<typeof consoleUser>;
+export type ConsoleConfig = HubConfig['console'];
 export type InfluxConfig = z.output<typeof influx>;

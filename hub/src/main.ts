@@ -8,6 +8,7 @@ import { StartupError } from '../../drivers/sdk/errors.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { MAX_UPLINK_BYTES, type UplinkChannel } from '../../drivers/sdk/wire.js';
+import { ConsoleAuth } from './auth/console-auth.js';
 import { buildAccountBook } from './broker/accounts.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBroker } from './broker/external.js';
@@ -17,6 +18,7 @@ import { CaptureCommands } from './evidence/capture.js';
 import { evidenceService } from './evidence/service.js';
 import { EvidenceStore } from './evidence/store.js';
 import { gridResolver } from './geo.js';
+import { ApiGuard } from './http/guard.js';
 import { type HttpApi, startHttpApi } from './http/server.js';
 import { HubIncidents } from './incidents/hub-incidents.js';
 import { fleetCoverage } from './incidents/situation.js';
@@ -51,6 +53,8 @@ export interface StartHubOptions {
   caseTickMs?: number;
   /** Clock of the case core and fleet judging (deadlines); tests pass a controllable one. Default Date.now. */
   now?: () => number;
+  /** Clock of console sessions and the login rate limit (ms since epoch); tests inject one. Default Date.now. */
+  consoleClock?: () => number;
 }
 
 export interface RunningHub {
@@ -274,6 +278,12 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
         sse,
         metrics,
         city,
+        guard: new ApiGuard(
+          new ConsoleAuth(hub.console, log.child({ component: 'hub.auth' }), metrics, {
+            ...(opts.consoleClock ? { now: opts.consoleClock } : {}),
+          }),
+          metrics,
+        ),
         evidence: { store: evidenceStore, capture },
         ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
         ...(incidents

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { eventually, ROOT, startCli, startTsScript } from '../helpers/cli-process.js';
+import { supervisorFetch } from '../helpers/console-session.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 import { log, percentile } from './lib/proc.js';
 
@@ -80,7 +81,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     await hub.waitFor(/"msg":"Listening"/);
     const post = async () => {
-      const res = await fetch(`${api}/api/cameras/XH-CAM01/capture`, {
+      const res = await supervisorFetch(`${api}/api/cameras/XH-CAM01/capture`, {
         method: 'POST',
         body: JSON.stringify({ preset: `pad-${o.bytes}` }),
       });
@@ -100,7 +101,7 @@ export async function main(args: string[]): Promise<number> {
         if (!commandId) throw new Error('capture refused');
         const stored = await eventually(
           async () => {
-            const list = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as {
+            const list = (await (await supervisorFetch(`${api}/api/evidence?command=${commandId}`)).json()) as {
               storedAt: number;
             }[];
             return list[0]?.storedAt;

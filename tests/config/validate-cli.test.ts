@@ -24,6 +24,12 @@ async function validate(...files: string[]): Promise<{ code: number; out: string
         CITYGRID_PW_INTEGRATOR: 'c',
         CITYGRID_PW_CAMERAS_XH: 'd',
         CITYGRID_PW_CAMERAS_GS: 'e',
+        ...Object.fromEntries(
+          ['SUPERVISOR', 'XIHU_COMMANDER', 'GONGSHU_COMMANDER', 'BEISHAN_HANDLER'].map((u) => [
+            `CITYGRID_CONSOLE_HASH_${u}`,
+            `scrypt$00$${'00'.repeat(32)}`,
+          ]),
+        ),
       },
     });
     return { code: 0, out: r.stdout, err: r.stderr };

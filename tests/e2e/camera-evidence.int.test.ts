@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { supervisorFetch } from '../helpers/console-session.js';
 import { type CameraRig, RTSP_CAMERA, SNAPSHOT_CAMERA, startCameraRig } from './evidence/camera-rig.js';
 
 let rig: CameraRig;
@@ -19,14 +20,14 @@ afterAll(async () => {
 });
 
 async function command(id: string) {
-  return (await (await fetch(`${rig.api}/api/commands/${id}`)).json()) as {
+  return (await (await supervisorFetch(`${rig.api}/api/commands/${id}`)).json()) as {
     state: string;
     result?: { sha256?: string; via?: string; preset?: string };
   };
 }
 
 async function fetchEvidence(id: string, sub = '') {
-  const res = await fetch(`${rig.api}/api/evidence/${id}${sub}`);
+  const res = await supervisorFetch(`${rig.api}/api/evidence/${id}${sub}`);
   expect(res.status).toBe(200);
   return { type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
 }

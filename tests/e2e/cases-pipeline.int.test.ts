@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
+import { consoleFetch, TEST_SUPERVISOR, type TestConsoleUser, testUser } from '../helpers/console-session.js';
 import { jsonApi } from '../helpers/json-api.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
@@ -52,12 +53,15 @@ function startHub(): CliProcess {
   });
 }
 
+const commander = testUser('xihu-commander', 'district_commander', { district: 'xihu' });
+const handler = testUser('handler-1', 'unit_handler', { unit: 'beishan-street' });
 const api = jsonApi(() => httpUrl);
+const as = (user: TestConsoleUser) => jsonApi(() => httpUrl, user);
 
 /** Reads /api/stream into `stream` until aborted. */
 async function follow(): Promise<void> {
   streamAbort = new AbortController();
-  const res = await fetch(`${httpUrl}/api/stream`, { signal: streamAbort.signal });
+  const res = await consoleFetch(httpUrl)('/api/stream', { signal: streamAbort.signal });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let buf = '';
@@ -83,8 +87,14 @@ async function follow(): Promise<void> {
   })();
 }
 
-async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  const p = startCli(['cases', ...args, '--hub', httpUrl], { logFile: path.join(dir, 'cli.log') });
+async function cli(
+  args: string[],
+  user: TestConsoleUser = TEST_SUPERVISOR,
+): Promise<{ code: number | null; out: string }> {
+  const p = startCli(['cases', ...args, '--hub', httpUrl, '--user', user.id], {
+    env: { CITYGRID_PASSWORD: user.password },
+    logFile: path.join(dir, 'cli.log'),
+  });
   const code = await p.exited;
   return { code, out: p.output() };
 }
@@ -103,6 +113,7 @@ beforeAll(async () => {
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: mqttPort },
     httpPort,
     gateways: { 'gw-xh-01': '${CG_CASES_PW}' },
+    consoleUsers: [TEST_SUPERVISOR, commander, handler],
   });
   copyFileSync(path.join(ROOT, 'config/examples/catalogue.yaml'), path.join(dir, 'catalogue.yaml'));
   const shipped = readFileSync(path.join(ROOT, 'config/examples/rules.yaml'), 'utf8');
@@ -242,19 +253,15 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
   });
 
   it('dispatches through the API, refuses an illegal transition with 409, starts it through the CLI', async () => {
-    const refused = await api<{ error: string; message: string }>('POST', `/api/cases/${caseId}/transitions`, {
+    const refused = await as(handler)<{ error: string; message: string }>('POST', `/api/cases/${caseId}/transitions`, {
       action: 'pass',
-      actor: 'handler-1',
-      role: 'unit_handler',
     });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: 'transition-refused' });
     expect(refused.body.message).toMatch(/cannot pass a case in state filed as unit_handler/);
 
-    const dispatched = await api<Case>('POST', `/api/cases/${caseId}/transitions`, {
+    const dispatched = await as(commander)<Case>('POST', `/api/cases/${caseId}/transitions`, {
       action: 'dispatch',
-      actor: 'xihu-commander',
-      role: 'district_commander',
       note: '派西湖区城管局',
     });
     expect(dispatched.status).toBe(200);
@@ -265,10 +272,10 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
       'the dispatch on /api/stream',
     );
 
-    const started = await cli(['transition', caseId, 'start', '--actor', 'handler-1', '--role', 'unit_handler']);
+    const started = await cli(['transition', caseId, 'start'], handler);
     expect(started.out).toContain(`${caseId}: start -> processing`);
     expect(started.code).toBe(0);
-    const denied = await cli(['transition', caseId, 'evaluate', '--actor', 'handler-1', '--role', 'unit_handler']);
+    const denied = await cli(['transition', caseId, 'evaluate'], handler);
     expect(denied.code).toBe(1);
     expect(denied.out).toMatch(/409 transition-refused/);
 

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { TEST_SUPERVISOR, testUser } from '../helpers/console-session.js';
 import { jsonApi } from '../helpers/json-api.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 
@@ -50,6 +51,8 @@ function startHub(): CliProcess {
 }
 
 const api = jsonApi(() => httpUrl);
+const commander = testUser('cmd-xh', 'district_commander', { district: 'xihu' });
+const asCommander = jsonApi(() => httpUrl, commander);
 
 const verifies = (signature: string | undefined, body: string): boolean => {
   const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
@@ -82,6 +85,7 @@ beforeAll(async () => {
     hubId: 'hub-webhooks',
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: await findFreePort() },
     httpPort,
+    consoleUsers: [TEST_SUPERVISOR, commander],
   });
   const config = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   config.cases = { webhooks: [{ url: hookUrl, secret: '${CG_HOOK_SECRET}', events: ['dispatched', 'closed'] }] };
@@ -105,16 +109,12 @@ describe('case webhooks', () => {
     });
     expect(opened.status).toBe(201);
     const caseId = opened.body.case.id;
-    for (const [action, role] of [
-      ['accept', 'city_supervisor'],
-      ['file', 'city_supervisor'],
-      ['dispatch', 'district_commander'],
+    for (const [action, call] of [
+      ['accept', api],
+      ['file', api],
+      ['dispatch', asCommander],
     ] as const) {
-      const r = await api<{ state: string }>('POST', `/api/cases/${caseId}/transitions`, {
-        action,
-        actor: `${role}-1`,
-        role,
-      });
+      const r = await call<{ state: string }>('POST', `/api/cases/${caseId}/transitions`, { action });
       expect(r.status, `${action}: ${JSON.stringify(r.body)}`).toBe(200);
     }
     expect(received.filter((r) => r.status === 200)).toHaveLength(0);
@@ -151,8 +151,6 @@ describe('case webhooks', () => {
     const caseId = opened.body.case.id;
     const rejected = await api<{ state: string }>('POST', `/api/cases/${caseId}/transitions`, {
       action: 'reject',
-      actor: 'sup-1',
-      role: 'city_supervisor',
       note: '重复上报',
     });
     expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
@@ -180,15 +178,17 @@ describe('case webhooks', () => {
   it('switches the rule profile, records who and why, and keeps it across a restart', async () => {
     const before = await api<{ profile: string }>('GET', '/api/profile');
     expect(before.body.profile).toBe('normal');
-    const bad = await api<{ error: string }>('PUT', '/api/profile', { profile: 'typhoon', actor: 'duty-1' });
+    const bad = await api<{ error: string }>('PUT', '/api/profile', { profile: 'typhoon' });
     expect(bad.status).toBe(400);
     const put = await api<Record<string, unknown>>('PUT', '/api/profile', {
       profile: 'flood',
-      actor: 'duty-1',
       note: '暴雨红色预警',
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ profile: 'flood', actor: 'duty-1', note: '暴雨红色预警' });
+    // The actor is the session's user.
+    expect(put.body).toMatchObject({ profile: 'flood', actor: TEST_SUPERVISOR.id, note: '暴雨红色预警' });
+    const bySomeoneElse = await asCommander<{ error: string }>('PUT', '/api/profile', { profile: 'normal' });
+    expect(bySomeoneElse).toMatchObject({ status: 403, body: { error: 'forbidden' } });
 
     await hub.stop();
     hub = startHub();

@@ -2,13 +2,14 @@
  * `citygrid demo` as a user runs it: one command, embedded defaults, moving trucks (NMEA and the
  * JT/T 808 sanitation fleet) on /api/stream, Ctrl-C leaves no child process behind.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { eventually, startCli } from '../helpers/cli-process.js';
+import { type ConsoleFetch, consoleFetch } from '../helpers/console-session.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-demo-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +55,7 @@ interface StreamReading {
 
 /** Reads `/api/stream` until `enough` says stop; returns the readings seen. */
 async function readStream(
+  get: ConsoleFetch,
   url: string,
   enough: (r: StreamReading[]) => boolean,
   timeoutMs: number,
@@ -62,7 +64,7 @@ async function readStream(
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   const seen: StreamReading[] = [];
   try {
-    const res = await fetch(url, { signal: ac.signal });
+    const res = await get(url, { signal: ac.signal });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
     let buf = '';
@@ -104,6 +106,20 @@ describe('citygrid demo', () => {
       expect(demo.output()).toContain(`mqtt://127.0.0.1:${mqttPort}`);
       const password = /user "integrator", password "([^"]+)"/.exec(demo.output())?.[1];
       expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+      // One console user per role, printed once; the API refuses anyone without a session.
+      const supervisorPw = /user "supervisor" \(city_supervisor\) password "([^"]+)"/.exec(demo.output())?.[1];
+      expect(supervisorPw).toMatch(/^[A-Za-z0-9_-]{16}$/);
+      expect(demo.output()).toMatch(/user "xihu-commander" \(district_commander xihu\)/);
+      expect(demo.output()).toMatch(/user "beishan-handler" \(unit_handler beishan-street\)/);
+      const usersFile = /also in (\S+console-users\.txt), mode 0600/.exec(demo.output())?.[1] as string;
+      expect(statSync(usersFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(usersFile, 'utf8')).toContain(`password "${supervisorPw}"`);
+      expect((await fetch(`http://127.0.0.1:${httpPort}/api/devices`)).status).toBe(401);
+      const authed = consoleFetch(`http://127.0.0.1:${httpPort}`, {
+        id: 'supervisor',
+        role: 'city_supervisor',
+        password: supervisorPw as string,
+      });
 
       // Both trucks "move": each device shows at least two different positions; and the meters on the
       // Gongshu RS-485 bus are read (the district meter over Modbus, the households over CJ/T 188).
@@ -135,7 +151,7 @@ describe('citygrid demo', () => {
         if (movedAfterS === undefined && moved(rs)) movedAfterS = (Date.now() - started) / 1000;
         return movedAfterS !== undefined && structuresRead(rs);
       };
-      const readings = await readStream(`http://127.0.0.1:${httpPort}/api/stream`, enough, 40_000);
+      const readings = await readStream(authed, `http://127.0.0.1:${httpPort}/api/stream`, enough, 40_000);
       expect(moved(readings)).toBe(true);
       expect(structuresRead(readings)).toBe(true);
       expect(new Set(readings.filter((r) => r.kind === 'vehicle').map((r) => r.device))).toEqual(new Set(VEHICLES));
@@ -161,10 +177,10 @@ describe('citygrid demo', () => {
       const api = `http://127.0.0.1:${httpPort}`;
       const CAMERAS = ['CAM01', 'CAM02', 'CAM03'].flatMap((c) => [`XH-${c}`, `GS-${c}`]);
       expect(demo.output()).toMatch(/cameras +6 simulated ONVIF cameras/);
-      expect(demo.output()).toContain(`curl -X POST ${api}/api/cameras/`);
+      expect(demo.output()).toContain(`curl -b jar -X POST ${api}/api/cameras/`);
       await eventually(
         async () => {
-          const devices = (await (await fetch(`${api}/api/devices`)).json()) as { id: string; online: boolean }[];
+          const devices = (await (await authed(`${api}/api/devices`)).json()) as { id: string; online: boolean }[];
           const online = new Set(devices.filter((d) => d.online).map((d) => d.id));
           return CAMERAS.every((c) => online.has(c)) ? true : undefined;
         },
@@ -172,7 +188,7 @@ describe('citygrid demo', () => {
         'every example camera online at the hub',
       );
       const captureAt = Date.now();
-      const posted = await fetch(`${api}/api/cameras/XH-CAM01/capture`, {
+      const posted = await authed(`${api}/api/cameras/XH-CAM01/capture`, {
         method: 'POST',
         body: JSON.stringify({ mode: 'snapshot', preset: '2' }),
       });
@@ -180,7 +196,7 @@ describe('citygrid demo', () => {
       const { commandId } = (await posted.json()) as { commandId: string };
       const evidenceId = await eventually(
         async () => {
-          const view = (await (await fetch(`${api}/api/commands/${commandId}`)).json()) as {
+          const view = (await (await authed(`${api}/api/commands/${commandId}`)).json()) as {
             state: string;
             evidence: string[];
             result?: { preset?: string };
@@ -193,12 +209,12 @@ describe('citygrid demo', () => {
       );
       // Reported, not asserted: includes the simulated PTZ head's 1.5 s move to the preset.
       console.log(JSON.stringify({ demo_capture_to_evidence_ms: Date.now() - captureAt }));
-      const evidence = await fetch(`${api}/api/evidence/${evidenceId}`);
+      const evidence = await authed(`${api}/api/evidence/${evidenceId}`);
       expect(evidence.status).toBe(200);
       expect(evidence.headers.get('content-type')).toBe('image/jpeg');
       const jpeg = Buffer.from(await evidence.arrayBuffer());
       expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
-      const records = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as unknown[];
+      const records = (await (await authed(`${api}/api/evidence?command=${commandId}`)).json()) as unknown[];
       expect(records[0]).toMatchObject({ id: evidenceId, device: 'XH-CAM01', asset: 'BR-XH-001', gateway: 'gw-xh-01' });
 
       // The socat pty pairs: two trucks and one meter bus (and nothing else), with their command lines for the failure message.

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli, startTsScript } from '../helpers/cli-process.js';
+import { supervisorFetch } from '../helpers/console-session.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -46,7 +47,7 @@ async function metric(base: string, line: RegExp): Promise<number> {
 }
 
 async function capture(body: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${api}/api/cameras/${CAMERA}/capture`, {
+  const res = await supervisorFetch(`${api}/api/cameras/${CAMERA}/capture`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -61,7 +62,7 @@ interface CommandView {
 }
 
 async function command(id: string): Promise<CommandView> {
-  return (await (await fetch(`${api}/api/commands/${id}`)).json()) as CommandView;
+  return (await (await supervisorFetch(`${api}/api/commands/${id}`)).json()) as CommandView;
 }
 
 /** Waits until the command has `n` evidence ids; returns them. */
@@ -77,7 +78,7 @@ function evidenceOf(id: string, n = 1, timeoutMs = 20_000): Promise<string[]> {
 }
 
 async function expectServedAsShot(evidenceId: string, commandId: string): Promise<void> {
-  const res = await fetch(`${api}/api/evidence/${evidenceId}`);
+  const res = await supervisorFetch(`${api}/api/evidence/${evidenceId}`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('image/jpeg');
   expect(res.headers.get('etag')).toBe(`"${evidenceId}"`);
@@ -145,7 +146,7 @@ describe('evidence from a camera to the hub', () => {
     const view = await command(commandId);
     expect(view).toMatchObject({ state: 'ok', device: CAMERA, gateway: 'gw-xh-01', args: { preset: 'deck' } });
     await expectServedAsShot(evidenceId, commandId);
-    const listed = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as Record<
+    const listed = (await (await supervisorFetch(`${api}/api/evidence?command=${commandId}`)).json()) as Record<
       string,
       unknown
     >[];
@@ -160,16 +161,18 @@ describe('evidence from a camera to the hub', () => {
         meta: { preset: 'deck', mode: 'snapshot' },
       }),
     ]);
-    const thumb = await fetch(`${api}/api/evidence/${evidenceId}/thumbnail`);
+    const thumb = await supervisorFetch(`${api}/api/evidence/${evidenceId}/thumbnail`);
     expect(thumb.headers.get('content-type')).toBe('image/jpeg');
     const info = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
     expect([info.format, info.width]).toEqual(['jpeg', 80]);
-    const again = await fetch(`${api}/api/evidence/${evidenceId}`, { headers: { 'if-none-match': `"${evidenceId}"` } });
+    const again = await supervisorFetch(`${api}/api/evidence/${evidenceId}`, {
+      headers: { 'if-none-match': `"${evidenceId}"` },
+    });
     expect(again.status).toBe(304);
   });
 
   it("POST /api/assets/<id>/capture asks the asset's cameras at their presets, and names the one it cannot reach", async () => {
-    const res = await fetch(`${api}/api/assets/BR-XH-001/capture`, { method: 'POST', body: '{}' });
+    const res = await supervisorFetch(`${api}/api/assets/BR-XH-001/capture`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { commands: { device: string; commandId?: string; error?: string }[] };
     expect(body.commands.map((c) => [c.device, c.error?.split(':')[0]])).toEqual([
@@ -178,26 +181,26 @@ describe('evidence from a camera to the hub', () => {
     ]);
     const commandId = body.commands[0]?.commandId as string;
     const [evidenceId] = await evidenceOf(commandId);
-    const [record] = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as {
+    const [record] = (await (await supervisorFetch(`${api}/api/evidence?command=${commandId}`)).json()) as {
       id: string;
       meta: Record<string, unknown>;
     }[];
     expect(record).toMatchObject({ id: evidenceId, meta: { preset: 'deck-view' } });
-    const unknown = await fetch(`${api}/api/assets/NO-ASSET/capture`, { method: 'POST', body: '{}' });
+    const unknown = await supervisorFetch(`${api}/api/assets/NO-ASSET/capture`, { method: 'POST', body: '{}' });
     expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([404, 'unknown-asset']);
   });
 
   it('answers unknown evidence, an unknown camera and a bad body with typed JSON errors', async () => {
-    const missing = await fetch(`${api}/api/evidence/${'0'.repeat(64)}`);
+    const missing = await supervisorFetch(`${api}/api/evidence/${'0'.repeat(64)}`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'unknown-evidence' });
-    const unknown = await fetch(`${api}/api/cameras/NO-SUCH-CAM/capture`, { method: 'POST', body: '{}' });
+    const unknown = await supervisorFetch(`${api}/api/cameras/NO-SUCH-CAM/capture`, { method: 'POST', body: '{}' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'unknown-camera' });
     const bad = await capture({ mode: 'panorama' });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ error: 'bad-request' });
-    const noCommand = await fetch(`${api}/api/commands/nope`);
+    const noCommand = await supervisorFetch(`${api}/api/commands/nope`);
     expect(noCommand.status).toBe(404);
   });
 
@@ -224,7 +227,7 @@ describe('evidence from a camera to the hub', () => {
     const [evidenceId] = await evidenceOf(commandId, 1, 30_000);
     await expectServedAsShot(evidenceId as string, commandId);
     expect(await metric(edgeHttp, /^citygrid_edge_messages_sent_total\{channel="media"\}/)).toBeGreaterThanOrEqual(3);
-    const thumb = await fetch(`${api}/api/evidence/${evidenceId}/thumbnail`);
+    const thumb = await supervisorFetch(`${api}/api/evidence/${evidenceId}/thumbnail`);
     expect(thumb.status).toBe(200);
   });
 
@@ -262,7 +265,7 @@ describe('evidence from a camera to the hub', () => {
     await edge.waitFor(/Outbox resumes what an earlier boot left/);
     const [evidenceId] = await evidenceOf(commandId, 1, 30_000);
     await expectServedAsShot(evidenceId as string, commandId);
-    const listed = (await (await fetch(`${api}/api/evidence?command=${commandId}`)).json()) as unknown[];
+    const listed = (await (await supervisorFetch(`${api}/api/evidence?command=${commandId}`)).json()) as unknown[];
     expect(listed).toHaveLength(1);
     await eventually(async () =>
       (await metric(api, /^citygrid_hub_evidence_stored_total\{/)) === storedBefore + 1 ? true : undefined,

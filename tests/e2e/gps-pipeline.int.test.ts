@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { supervisorFetch } from '../helpers/console-session.js';
 import { influxSeries } from '../helpers/influx-query.js';
 import { writeHubConfig, writeTruckGatewayConfig } from '../helpers/system-configs.js';
 
@@ -140,7 +141,7 @@ describe('simulator -> pty -> edge -> hub -> InfluxDB', () => {
   it('serves the same reading in /api/readings/latest', async () => {
     const latest = await eventually(
       async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/api/readings/latest?device=XH-GP001`);
+        const res = await supervisorFetch(`http://127.0.0.1:${httpPort}/api/readings/latest?device=XH-GP001`);
         const body = (await res.json()) as {
           device: string;
           ts: number;

@@ -7,6 +7,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from './cli-process.js';
+import { consoleUserEntry, TEST_SUPERVISOR, type TestConsoleUser } from './console-session.js';
 
 export interface HubFixture {
   httpPort: number;
@@ -19,6 +20,10 @@ export interface HubFixture {
   readers?: Record<string, string>;
   /** The `telemetry.influx` section; the embedded store when omitted. */
   influx?: Record<string, unknown>;
+  /** Console users (random passwords, hashed into the file). Default the one TEST_SUPERVISOR that jsonApi/consoleFetch use. */
+  consoleUsers?: TestConsoleUser[];
+  /** Other `console:` options (sessionTtlMinutes, loginAttemptsPerMinute). */
+  console?: Record<string, unknown>;
 }
 
 /**
@@ -49,6 +54,7 @@ export function writeHubConfig(dir: string, f: HubFixture): string {
     };
   }
   if (f.influx) config.telemetry = { influx: f.influx };
+  config.console = { ...f.console, users: (f.consoleUsers ?? [TEST_SUPERVISOR]).map(consoleUserEntry) };
   const file = path.join(dir, 'hub.yaml');
   writeFileSync(file, stringify(config));
   return file;

@@ -13,6 +13,7 @@ import { loadHubConfig } from '../../config/load.js';
 import { silentLogger } from '../../drivers/sdk/log.js';
 import { hashPassword } from '../../hub/src/broker/passwords.js';
 import { type RunningHub, startHub } from '../../hub/src/main.js';
+import { consoleUserEntry, supervisorFetch, TEST_SUPERVISOR } from '../helpers/console-session.js';
 
 const CITY = `
 city: { id: test-city, name: Test }
@@ -81,6 +82,9 @@ accounts:
     - { id: gw-gs-01, passwordHash: "${await hashPassword(passwords.gs)}" }
   readers:
     - { username: integrator, password: "${passwords.reader}" }
+console:
+  users:
+    - ${JSON.stringify(consoleUserEntry(TEST_SUPERVISOR))}
 `,
   );
   hub = await startHub(loadHubConfig(path.join(dir, 'hub.yaml')), { logger: silentLogger() });
@@ -165,10 +169,9 @@ describe('embedded broker', () => {
     await gw.publishAsync('cg/v1/xihu/gw-xh-01/telemetry', telemetry(1, 'XH-GP002'), { qos: 1 });
     expect(await ack).toEqual({ bootId: 'boot-int', seq: 1 });
     expect(await metricsText()).toContain('citygrid_ingest_rejected_total{gateway="gw-xh-01",reason="bad-json"} 1');
-    const latest = (await (await fetch(`${hub.httpUrl}/api/readings/latest?device=XH-GP002`)).json()) as Record<
-      string,
-      unknown
-    >[];
+    const latest = (await (
+      await supervisorFetch(`${hub.httpUrl}/api/readings/latest?device=XH-GP002`)
+    ).json()) as Record<string, unknown>[];
     expect(latest).toHaveLength(1);
     expect(latest[0]).toMatchObject({
       device: 'XH-GP002',

@@ -7,6 +7,7 @@ import { GatewayRegistry } from '../../hub/src/ingest/gateways.js';
 import { LiveBus, type LiveReading } from '../../hub/src/live/bus.js';
 import { LatestValueCache } from '../../hub/src/live/latest-cache.js';
 import { SseFeed } from '../../hub/src/live/sse.js';
+import { type ConsoleFetch, consoleFetch, testGuard } from '../helpers/console-session.js';
 
 const city = { gateways: [{ id: 'gw-xh-01', district: 'xihu', name: '西湖' }] };
 const geometry = {
@@ -51,6 +52,7 @@ describe('HTTP API', () => {
   let bus: LiveBus;
   let registry: GatewayRegistry;
   let metrics: MetricsRegistry;
+  let call: ConsoleFetch;
 
   beforeEach(async () => {
     bus = new LiveBus(silentLogger());
@@ -68,9 +70,11 @@ describe('HTTP API', () => {
         metrics,
         city: geometry,
         log: silentLogger(),
+        guard: testGuard(metrics),
         health: () => ({ ok: true, sink: { name: 'fake' } }),
       },
     );
+    call = consoleFetch(api.url);
   });
 
   afterEach(async () => {
@@ -78,7 +82,7 @@ describe('HTTP API', () => {
   });
 
   const get = async (p: string) => {
-    const res = await fetch(`${api.url}${p}`);
+    const res = await call(p);
     return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
   };
 
@@ -117,7 +121,7 @@ describe('HTTP API', () => {
     const missing = await get('/api/nope');
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body)).toMatchObject({ error: 'not-found' });
-    const post = await fetch(`${api.url}/api/gateways`, { method: 'POST' });
+    const post = await call('/api/gateways', { method: 'POST' });
     expect(post.status).toBe(405);
     expect(await post.json()).toMatchObject({ error: 'method-not-allowed' });
   });
@@ -189,7 +193,7 @@ describe('HTTP API', () => {
   it('streams live readings as SSE, after a snapshot of the latest ones, with heartbeats', async () => {
     bus.emit('reading', reading('A', 1000));
     const controller = new AbortController();
-    const res = await fetch(`${api.url}/api/stream`, { signal: controller.signal });
+    const res = await call('/api/stream', { signal: controller.signal });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let text = '';

@@ -6,7 +6,7 @@
  * are fixed rather than stored in the hash so the config format stays a single short string; a
  * change of parameters would get a new prefix (`scrypt2$`).
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
@@ -22,6 +22,12 @@ function derive(password: string | Buffer, salt: Buffer, keyLength: number): Pro
 /** Hashes a password into the `scrypt$<salt hex>$<key hex>` form the hub config accepts. */
 export async function hashPassword(password: string, salt: Buffer = randomBytes(SALT_LENGTH)): Promise<string> {
   const key = await derive(password, salt, KEY_LENGTH);
+  return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
+}
+
+/** hashPassword, blocking (~40 ms): for code that writes configs synchronously (test fixtures). */
+export function hashPasswordSync(password: string, salt: Buffer = randomBytes(SALT_LENGTH)): string {
+  const key = scryptSync(password, salt, KEY_LENGTH, SCRYPT_OPTIONS);
   return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
 }
 

@@ -4,19 +4,20 @@
  *   GET  /api/cases?state=&district=&unit=&category=&urgency=&open=&overdue=&limit=&offset=
  *                                         cases newest first, without their history ({ items, limit, offset })
  *   GET  /api/cases/<id>                  the case with its history, signals (?signalsOffset=), capture request, evidence ids
- *   POST /api/cases/<id>/transitions      { action, actor, role, note?, unit?, extensionHours?, urgency? } -> the case;
- *                                         409 with the workflow's refusal
+ *   POST /api/cases/<id>/transitions      { action, note?, unit?, extensionHours?, urgency? } -> the case;
+ *                                         409 with the workflow's refusal; actor and role are the session's user
  *   POST /api/reports                     hotline / inspector intake { text, category, asset? | point?, reporter?, source? }
  *                                         -> 201 { effect: opened|joined, case }
  *   GET  /api/catalogue                   case classes { key, kind, code, name, nameEn?, defaultUrgency }, the
  *                                         workflow's guards { action: { from, roles } } and the terminal states
  *   GET  /api/evaluation?period=YYYY[-MM[-DD]]|from=&to=&by=unit|district
  *   GET  /api/profile                     the rule profile in force { profile, actor, note?, at } (normal until switched)
- *   PUT  /api/profile                     { profile: normal|flood|snow, actor, note? } -> the recorded switch; kept
- *                                         in cases.db across restarts, announced as `profile` on /api/stream
+ *   PUT  /api/profile                     { profile: normal|flood|snow, note? } -> the recorded switch (actor: the
+ *                                         session's user); kept in cases.db across restarts, announced as
+ *                                         `profile` on /api/stream
  *
- * Roles are not yet tied to sessions: the actor and role of a transition come from the body (the
- * console issue enforces them). Errors are typed JSON `{ error, message }`.
+ * Who may call which route is the guard's table (guard.ts); the actor and role of a transition are
+ * the session's user. Errors are typed JSON `{ error, message }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -24,11 +25,12 @@ import { URGENCIES } from '../../../config/schema/catalogue.js';
 import { PROFILES } from '../../../config/schema/rules.js';
 import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
 import { type HubCases, isOverdue } from '../cases/hub-cases.js';
-import { CASE_STATES, type CaseRecord, ROLES, TERMINAL_STATES } from '../cases/model.js';
+import { CASE_STATES, type CaseRecord, TERMINAL_STATES } from '../cases/model.js';
 import { localPeriod, type Period } from '../cases/period.js';
 import { ACTIONS, GUARDS } from '../cases/workflow.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { readJson, type Send, type SendError } from './evidence-routes.js';
+import { userOf } from './guard.js';
 
 export interface CaseRouteDeps {
   cases: HubCases;
@@ -44,8 +46,6 @@ const PAGE_MAX = 500;
 const transitionBody = z
   .object({
     action: z.enum(ACTIONS),
-    actor: z.string().min(1),
-    role: z.enum(ROLES),
     note: z.string().max(2000).optional(),
     unit: z.string().min(1).optional(),
     extensionHours: z.number().positive().optional(),
@@ -65,9 +65,7 @@ const reportBody = z
   .strict()
   .refine((b) => b.asset !== undefined || b.point !== undefined, 'a report needs an asset or a point [lon, lat]');
 
-const profileBody = z
-  .object({ profile: z.enum(PROFILES), actor: z.string().min(1), note: z.string().max(2000).optional() })
-  .strict();
+const profileBody = z.object({ profile: z.enum(PROFILES), note: z.string().max(2000).optional() }).strict();
 
 /** A case without its history, for lists and the stream. */
 export function caseSummary(c: CaseRecord, now: number): Record<string, unknown> {
@@ -104,6 +102,7 @@ export function handleCaseRoute(
     return true;
   };
   const bad = (message: string): true => fail(400, 'bad-request', message);
+  const user = userOf(req);
 
   if (what === 'catalogue' && id === undefined) {
     if (!only(['GET', 'HEAD'])) return true;
@@ -171,7 +170,7 @@ export function handleCaseRoute(
         try {
           const next = deps.cases.apply(id, {
             action: b.action,
-            actor: { id: b.actor, role: b.role },
+            actor: { id: user.id, role: user.role },
             at: (deps.now ?? Date.now)(),
             ...(b.note !== undefined ? { note: b.note } : {}),
             ...(b.unit !== undefined ? { unit: b.unit } : {}),
@@ -231,7 +230,7 @@ export function handleCaseRoute(
         const b = parsed.data;
         const change = deps.cases.setProfile({
           profile: b.profile,
-          actor: b.actor,
+          actor: user.id,
           at: (deps.now ?? Date.now)(),
           ...(b.note !== undefined ? { note: b.note } : {}),
         });

@@ -15,6 +15,10 @@
  *   /api/incidents…, /api/situation: incident-routes.ts
  *   /api/fleet, /api/fleet/roads: fleet-routes.ts
  *
+ *   POST /api/login, POST /api/logout, GET /api/me: auth-routes.ts
+ *
+ * Every /api route but /api/login needs a console session and a role the route table of guard.ts
+ * allows (401 / 403 otherwise); `/`, `/metrics` and `/healthz` are open.
  * Errors are JSON `{ error, message }` with the matching status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -25,11 +29,14 @@ import type { GatewayRegistry } from '../ingest/gateways.js';
 import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import { readingJson, type SseFeed } from '../live/sse.js';
+import { handleAuthRoute } from './auth-routes.js';
 import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
 import { type ConsoleAssets, prepareConsole, serveConsole } from './console-assets.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
 import { type FleetRouteDeps, handleFleetRoute } from './fleet-routes.js';
+import { type ApiGuard, type ConsoleRole, requireRole } from './guard.js';
 import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
+import { sendError, sendJson } from './respond.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -43,6 +50,8 @@ export interface HttpApiDeps {
   metrics: MetricsRegistry;
   health: () => HealthReport;
   log: Logger;
+  /** The access check every /api route goes through (sessions, roles). */
+  guard: ApiGuard;
   /** The city whose geometry /api/city serves. */
   city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'> & Partial<Pick<CityConfig, 'roads'>>;
   /** Evidence store and capture commands; without them those routes are 404. */
@@ -63,23 +72,17 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, status: number, error: string, message: string): void {
-  sendJson(res, status, { error, message });
-}
+const incidentAuthorize = (req: IncomingMessage, res: ServerResponse, roles: readonly string[]) =>
+  requireRole(req, res, ...(roles as ConsoleRole[]));
 
 export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://hub');
   const route = url.pathname.replace(/\/+$/, '') || '/';
+  if (route === '/api' || route.startsWith('/api/')) {
+    // Login is the one open /api route; everything else passes the guard first, known route or not.
+    if (route !== '/api/login' && !deps.guard.guard(req, res, route)) return;
+    if (handleAuthRoute(deps.guard.auth, req, res, route)) return;
+  }
   const routes: Record<string, () => void> = {
     '/': () => {
       serveConsole(deps.console, req, res, 'index.html');
@@ -120,7 +123,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
     if (handleCaseRoute(deps.cases, req, res, url, route, { json: sendJson, error: sendError })) return;
   }
   if (!handler && deps.incidents) {
-    if (handleIncidentRoute(deps.incidents, req, res, url, route, { json: sendJson, error: sendError })) return;
+    // The operator is the session's user, whatever the deps say.
+    const incidents = { ...deps.incidents, authorize: incidentAuthorize };
+    if (handleIncidentRoute(incidents, req, res, url, route, { json: sendJson, error: sendError })) return;
   }
   if (!handler && deps.fleet) {
     if (handleFleetRoute(deps.fleet, req, res, url, route, { json: sendJson, error: sendError })) return;

@@ -14,6 +14,7 @@ import { findFreePort } from '../../../bin/lib/ports.js';
 import { SimulatedCamera } from '../../../simulators/camera/camera.js';
 import { type RtspServer, startRtspServer } from '../../../simulators/camera/rtsp.js';
 import { type CliProcess, eventually, ROOT, startCli, startTsScript } from '../../helpers/cli-process.js';
+import { supervisorFetch } from '../../helpers/console-session.js';
 import { writeHubConfig } from '../../helpers/system-configs.js';
 
 const EDGE_SCRIPT = path.join(ROOT, 'tests/e2e/evidence/edge-with-test-camera.ts');
@@ -120,7 +121,7 @@ export async function startCameraRig(opts: { moveMs?: number } = {}): Promise<Ca
     // Both cameras online in the gateway's retained inventory: the hub can route captures to them.
     await eventually(
       async () => {
-        const gws = (await (await fetch(`${api}/api/gateways`)).json()) as {
+        const gws = (await (await supervisorFetch(`${api}/api/gateways`)).json()) as {
           id: string;
           devices: { id: string; online?: boolean }[];
         }[];
@@ -131,7 +132,7 @@ export async function startCameraRig(opts: { moveMs?: number } = {}): Promise<Ca
       'both cameras online at the hub',
     );
     const capture = async (device: string, body: Record<string, unknown> = {}) => {
-      const res = await fetch(`${api}/api/cameras/${device}/capture`, {
+      const res = await supervisorFetch(`${api}/api/cameras/${device}/capture`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -144,7 +145,7 @@ export async function startCameraRig(opts: { moveMs?: number } = {}): Promise<Ca
     const evidenceOf = (commandId: string, timeoutMs = 20_000) =>
       eventually(
         async () => {
-          const view = (await (await fetch(`${api}/api/commands/${commandId}`)).json()) as {
+          const view = (await (await supervisorFetch(`${api}/api/commands/${commandId}`)).json()) as {
             state: string;
             error?: string;
             evidence: string[];
@@ -156,7 +157,7 @@ export async function startCameraRig(opts: { moveMs?: number } = {}): Promise<Ca
         `evidence of ${commandId}`,
       );
     const record = async (evidenceId: string) => {
-      const list = (await (await fetch(`${api}/api/evidence?limit=1000`)).json()) as EvidenceRecordJson[];
+      const list = (await (await supervisorFetch(`${api}/api/evidence?limit=1000`)).json()) as EvidenceRecordJson[];
       const found = list.find((r) => r.id === evidenceId);
       if (!found) throw new Error(`evidence ${evidenceId} not listed`);
       return found;

@@ -13,9 +13,17 @@ import { silentLogger } from '../../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { Reading } from '../../../drivers/sdk/reading.js';
 import { CAPTURE_ATTEMPTS, HubCases } from '../../../hub/src/cases/hub-cases.js';
+import { handleAuthRoute } from '../../../hub/src/http/auth-routes.js';
 import { handleCaseRoute } from '../../../hub/src/http/case-routes.js';
 import { type CaseUpdate, LiveBus } from '../../../hub/src/live/bus.js';
 import { ReadingPoint } from '../../../hub/src/telemetry/point-mapping.js';
+import {
+  consoleFetch,
+  TEST_SUPERVISOR,
+  type TestConsoleUser,
+  testGuard,
+  testUser,
+} from '../../helpers/console-session.js';
 import { CITY_FILE, city, MIN, sh } from './fixtures.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'cg-hub-cases-'));
@@ -176,9 +184,14 @@ describe('HubCases', () => {
 describe('case routes', () => {
   let server: Server;
   let base: string;
+  const commander = testUser('cmd-xh', 'district_commander', { district: 'xihu' });
+  const handler = testUser('h1', 'unit_handler', { unit: 'beishan-street' });
   beforeEach(async () => {
+    const guard = testGuard(new MetricsRegistry(), [TEST_SUPERVISOR, commander, handler]);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://hub');
+      if (url.pathname !== '/api/login' && !guard.guard(req, res, url.pathname)) return;
+      if (handleAuthRoute(guard.auth, req, res, url.pathname)) return;
       const send = {
         json: (r: typeof res, status: number, body: unknown) => {
           r.writeHead(status, { 'content-type': 'application/json' });
@@ -195,8 +208,11 @@ describe('case routes', () => {
   });
   afterEach(() => new Promise<void>((r) => server.close(() => r())));
 
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${base}${p}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const call = async (method: string, p: string, body?: unknown, as: TestConsoleUser = TEST_SUPERVISOR) => {
+    const res = await consoleFetch(base, as)(p, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> & { items?: unknown[] } };
   };
 
@@ -231,28 +247,23 @@ describe('case routes', () => {
 
   it('applies transitions: 200 with the new state, 409 with the refusal, 400 for a bad body, 404 unknown', async () => {
     const id = await flooded();
-    const ok = await call('POST', `/api/cases/${id}/transitions`, {
-      action: 'dispatch',
-      actor: 'cmd-xh',
-      role: 'district_commander',
-      note: 'go',
-    });
+    const ok = await call('POST', `/api/cases/${id}/transitions`, { action: 'dispatch', note: 'go' }, commander);
     expect(ok).toMatchObject({ status: 200, body: { state: 'dispatched' } });
-    expect(updates.at(-1)).toMatchObject({ effect: 'dispatch', case: { id } });
-    const refused = await call('POST', `/api/cases/${id}/transitions`, {
-      action: 'pass',
-      actor: 'h1',
-      role: 'unit_handler',
+    // Actor and role are the session's user: the body cannot name them.
+    expect((ok.body.history as { actor: unknown }[]).at(-1)?.actor).toEqual({
+      id: 'cmd-xh',
+      role: 'district_commander',
     });
+    expect(updates.at(-1)).toMatchObject({ effect: 'dispatch', case: { id } });
+    const refused = await call('POST', `/api/cases/${id}/transitions`, { action: 'pass' }, handler);
     expect(refused.status).toBe(409);
     expect(refused.body.message).toMatch(/cannot pass a case in state dispatched as unit_handler/);
-    const bad = await call('POST', `/api/cases/${id}/transitions`, { action: 'fly', actor: 'x', role: 'system' });
+    const bad = await call('POST', `/api/cases/${id}/transitions`, { action: 'fly' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/^action:/);
-    expect(
-      (await call('POST', '/api/cases/CG-999999/transitions', { action: 'start', actor: 'h', role: 'unit_handler' }))
-        .status,
-    ).toBe(404);
+    const named = await call('POST', `/api/cases/${id}/transitions`, { action: 'start', actor: 'x', role: 'system' });
+    expect(named.status).toBe(400);
+    expect((await call('POST', '/api/cases/CG-999999/transitions', { action: 'start' }, handler)).status).toBe(404);
   });
 
   it('joins a hotline report on the asset, refuses unknown categories and reports without a place', async () => {
