@@ -35,10 +35,13 @@ const terminals: TestTerminal[] = [];
 const beats: NodeJS.Timeout[] = [];
 
 const VEHICLES = [
-  { id: 'XH-SW-01', phone: '013800000001' },
-  { id: 'XH-SW-02', phone: '13800000002' }, // a 2019 terminal: 20 BCD digits on the wire
-  { id: 'XH-SW-03', phone: '013800000003' },
-  { id: 'XH-SW-04', phone: '013800000004' },
+  { id: 'XH-SW-01', phone: '013700000001' },
+  { id: 'XH-SW-02', phone: '13700000002' }, // a 2019 terminal: 20 BCD digits on the wire
+  { id: 'XH-SW-03', phone: '013700000003' },
+  { id: 'XH-SW-04', phone: '013700000004' },
+  // vehicles of the example city, driven by `citygrid sim fleet` (phones by its rule: 0138 + index)
+  { id: 'XH-SW01', phone: '013800000001' },
+  { id: 'XH-WS01', phone: '013800000002' },
 ];
 
 const rows = async (q: string) => {
@@ -129,7 +132,7 @@ afterAll(async () => {
 
 describe('JT/T 808 server on the edge, over real TCP', () => {
   it('registers, authenticates and lands locations and a batch upload at the hub with the terminal times', async () => {
-    const t1 = await connect('013800000001');
+    const t1 = await connect('013700000001');
     const auth = await t1.login();
     expect(auth).toMatchObject({ msgId: 0x8001, replyMsgId: 0x0102, result: 0, v2019: false });
     keepAlive(t1);
@@ -145,7 +148,7 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
     ];
     expect(await t1.send(0x0704, batchBody(gap))).toMatchObject({ replyMsgId: 0x0704, result: 0 });
 
-    const t2 = await connect('13800000002', true);
+    const t2 = await connect('13700000002', true);
     expect(await t2.login()).toMatchObject({ replyMsgId: 0x0102, result: 0, v2019: true });
     keepAlive(t2);
     expect(await t2.send(0x0200, locationBody({ lat: 30.3, lon: 120.2, ts: now }))).toMatchObject({
@@ -208,14 +211,14 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
   });
 
   it('drops a terminal that never authenticates after the auth timeout', async () => {
-    const lazy = await connect('013800000004');
+    const lazy = await connect('013700000004');
     expect(await lazy.send(0x0100, registerBody('ZJA0004'))).toMatchObject({ msgId: 0x8100, result: 0 });
     await lazy.waitClosed(10_000);
     expect(await metric('citygrid_edge_jt808_disconnects_total', { reason: 'auth-timeout' })).toBeGreaterThanOrEqual(1);
   }, 20_000);
 
   it('counts garbage and a bad check code; the session survives', async () => {
-    const t1 = terminals.find((t) => t.phone === '013800000001')!;
+    const t1 = terminals.find((t) => t.phone === '013700000001')!;
     // after a frame the closing 7E opens the next candidate: the noise is framed by the flags around it and fails its check code
     t1.raw(Buffer.from('hello, this is not a frame'));
     const bad = terminalFrame(0x0002, t1.phone, 999, Buffer.alloc(0));
@@ -228,7 +231,7 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
     expect(await metric('citygrid_edge_decode_errors_total', { device: 'XH-SW-01', reason: 'bad-checksum' })).toBe(2);
     expect(t1.closed).toBe(false);
     // noise before any flag on a new connection belongs to no frame: counted in bytes
-    const noisy = await connect('013800000009');
+    const noisy = await connect('013700000009');
     noisy.raw(Buffer.alloc(40, 0x55));
     await eventually(
       async () => ((await metric('citygrid_edge_jt808_garbage_bytes_total', {})) >= 40 ? 1 : undefined),
@@ -238,13 +241,21 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
     noisy.close();
   });
 
+  it('drops an oversized frame (a 7E and more bytes than any frame holds) and keeps the session', async () => {
+    const t1 = terminals.find((t) => t.phone === '013700000001')!;
+    t1.raw(Buffer.concat([Buffer.from([0x7e]), Buffer.alloc(3000, 0x41)]));
+    expect(await t1.send(0x0002, Buffer.alloc(0))).toMatchObject({ result: 0 });
+    expect(await metric('citygrid_edge_jt808_refusals_total', { reason: 'too-long' })).toBeGreaterThanOrEqual(1);
+    expect(t1.closed).toBe(false);
+  });
+
   it('answers an unknown message id with result 3', async () => {
-    const t1 = terminals.find((t) => t.phone === '013800000001')!;
+    const t1 = terminals.find((t) => t.phone === '013700000001')!;
     expect(await t1.send(0x0900, Buffer.from([1, 2, 3]))).toMatchObject({ replyMsgId: 0x0900, result: 3 });
   });
 
   it('reports a silent terminal offline after the heartbeat timeout', async () => {
-    const t3 = await connect('013800000003');
+    const t3 = await connect('013700000003');
     expect(await t3.login()).toMatchObject({ result: 0 });
     await t3.waitClosed(10_000); // no heartbeats: closed 3 s after its last frame
     const offline = await eventually(
@@ -271,21 +282,71 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
       'connections refused at maxConnections',
     );
     expect(await metric('citygrid_edge_jt808_refusals_total', { reason: 'max-connections' })).toBe(open + 4);
-    const t1 = terminals.find((t) => t.phone === '013800000001')!;
+    const t1 = terminals.find((t) => t.phone === '013700000001')!;
     expect(await t1.send(0x0200, locationBody({ lat: 30.26, lon: 120.14, ts: Date.now() }))).toMatchObject({
       result: 0,
     });
     for (const s of flood) s.destroy();
     expect(t1.closed).toBe(false);
+    // the next tests connect again: wait until the server has seen the flood go
+    await eventually(
+      async () => ((await metric('citygrid_edge_jt808_sessions', { state: 'connected' })) <= open ? 1 : undefined),
+      10_000,
+      'the flood connections closed',
+    );
   }, 20_000);
 
   it('lets a second connection of the same terminal replace the first', async () => {
-    const first = terminals.find((t) => t.phone === '13800000002')!;
-    const again = await connect('13800000002', true);
+    const first = terminals.find((t) => t.phone === '13700000002')!;
+    const again = await connect('13700000002', true);
     expect(await again.login()).toMatchObject({ result: 0 });
     await first.waitClosed(5_000);
     expect(await again.send(0x0002, Buffer.alloc(0))).toMatchObject({ result: 0 });
     expect(await metric('citygrid_edge_jt808_disconnects_total', { reason: 'replaced' })).toBe(1);
     keepAlive(again);
   }, 20_000);
+
+  it('serves `citygrid sim fleet` (its own JT/T 808 terminals) for the city vehicles of this gateway', async () => {
+    const sim = startCli(
+      [
+        'sim',
+        'fleet',
+        '--city',
+        path.join(dir, 'city.yaml'),
+        '--gateway',
+        path.join(dir, 'gw-xh-01.yaml'),
+        '--vehicles',
+        'XH-SW01,XH-WS01',
+        '--report-interval-s',
+        '1',
+        '--seed',
+        '7',
+      ],
+      { logFile: path.join(dir, 'sim.log') },
+    );
+    try {
+      for (const device of ['XH-SW01', 'XH-WS01']) {
+        const points = await eventually(
+          async () => {
+            const r = await rows(`SELECT lat, lon, speed_kmh FROM vehicle WHERE device = '${device}'`);
+            return r.length >= 3 ? r : undefined;
+          },
+          30_000,
+          `three points of ${device} from sim fleet`,
+        );
+        // on the example city's roads in Xihu
+        for (const p of points) {
+          expect(p.lat as number).toBeGreaterThan(30.1);
+          expect(p.lat as number).toBeLessThan(30.4);
+          expect(p.lon as number).toBeGreaterThan(120.0);
+          expect(p.lon as number).toBeLessThan(120.3);
+        }
+        const online = await rows(`SELECT * FROM event WHERE device = '${device}' AND type = 'device.online'`);
+        expect(online.length).toBeGreaterThanOrEqual(1);
+      }
+      expect(await metric('citygrid_edge_jt808_refusals_total', { reason: 'unknown-terminal' })).toBe(1); // the stranger only
+    } finally {
+      await sim.stop();
+    }
+  }, 60_000);
 });
