@@ -127,7 +127,7 @@ afterAll(async () => {
   for (const b of beats) clearInterval(b);
   for (const t of terminals) t.close();
   await Promise.all([edge?.stop(), hub?.stop()]);
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  if (!process.env.KEEP_JT808_DIR) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('JT/T 808 server on the edge, over real TCP', () => {
@@ -322,7 +322,8 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
         '--seed',
         '7',
       ],
-      { logFile: path.join(dir, 'sim.log') },
+      // the gateway file names the hub password by ${CG_JT_GW_PW}; the simulator only reads its devices
+      { env: { CG_JT_GW_PW: gatewayPassword }, logFile: path.join(dir, 'sim.log') },
     );
     try {
       for (const device of ['XH-SW01', 'XH-WS01']) {
