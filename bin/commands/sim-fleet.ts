@@ -44,10 +44,14 @@ function number(name: string, text: string | undefined, min = 0): number | undef
   return n;
 }
 
-/** Reads only what the simulator needs from a gateway config; ${VAR}s it does not need may be unset. */
+/**
+ * Reads the gateway config for its servers and jt808-terminal devices. The ${VAR}s the simulator
+ * does not need (the gateway's MQTT password, camera passwords) may be unset: they read as a
+ * placeholder, so the file still validates.
+ */
 function readGateway(file: string) {
   const env = new Proxy(process.env, {
-    get: (target, key) => (typeof key === 'string' ? (target[key] ?? '') : undefined),
+    get: (target, key) => (typeof key === 'string' ? (target[key] ?? 'unset-for-the-simulator') : undefined),
   });
   const { gateway } = loadGatewayConfig(file, undefined, { env });
   return gateway;

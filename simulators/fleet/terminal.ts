@@ -158,6 +158,11 @@ export class Terminal {
 
   private connect(): void {
     if (this.stopped) return;
+    if (!this.signal) {
+      // no network under a tunnel: try again later
+      this.reconnect = setTimeout(() => this.connect(), this.opts.reconnectMs ?? 2000);
+      return;
+    }
     const log = this.opts.log;
     const socket = net.connect({ host: this.opts.host, port: this.opts.port });
     this.socket = socket;

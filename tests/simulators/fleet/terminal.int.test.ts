@@ -4,23 +4,16 @@
  * retransmission of an unanswered report, a blind-area batch after signal loss, reconnect and
  * re-auth after a drop, a refused terminal, and the whole example fleet in 2013 and 2019.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCityConfig } from '../../../config/load.js';
-import {
-  decodeJt808,
-  encodePlatformReply,
-  encodeRegisterReply,
-  type Jt808Frame,
-  splitJt808,
-} from '../../../drivers/jt808/codec.js';
 import { createLogger } from '../../../drivers/sdk/log.js';
 import { startFleet } from '../../../simulators/fleet/fleet.js';
 import { Terminal } from '../../../simulators/fleet/terminal.js';
 import { cityFleet, tunnelPoints } from '../../../simulators/fleet/vehicles.js';
 import { eventually } from '../../helpers/cli-process.js';
+import { type Jt808Platform, startJt808Platform as startPlatform } from '../../helpers/jt808-platform.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -30,57 +23,6 @@ const until = (check: () => void, timeoutMs: number) =>
     check();
     return true;
   }, timeoutMs);
-
-interface Received {
-  conn: number;
-  frame: Jt808Frame;
-}
-
-/** A platform that answers register (known phones only), auth and everything else with 0x8001 ok. */
-async function startPlatform(opts: { known?: (phone: string) => boolean; ignore?: (f: Jt808Frame) => boolean } = {}) {
-  const received: Received[] = [];
-  const sockets = new Set<net.Socket>();
-  let conns = 0;
-  let serial = 0;
-  const server = net.createServer((socket) => {
-    const conn = ++conns;
-    sockets.add(socket);
-    let rest: Buffer = Buffer.alloc(0);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk) => {
-      const split = splitJt808(Buffer.concat([rest, chunk]));
-      rest = split.rest;
-      for (const raw of split.frames) {
-        const frame = decodeJt808(raw);
-        received.push({ conn, frame });
-        if (opts.ignore?.(frame)) continue;
-        const h = frame.header;
-        const head = { phone: h.phone, serial: serial++, v2019: h.v2019, protocolVersion: h.protocolVersion };
-        if (h.msgId === 0x0100) {
-          const ok = opts.known?.(h.phone) ?? true;
-          socket.write(encodeRegisterReply(head, h.serial, ok ? 0 : 4, ok ? `AC${h.phone.slice(-4)}` : ''));
-        } else if (h.msgId !== 0x0001) {
-          const good =
-            h.msgId !== 0x0102 || (frame.body.kind === 'auth' && frame.body.authCode === `AC${h.phone.slice(-4)}`);
-          socket.write(encodePlatformReply(head, h.serial, h.msgId, good ? 0 : 1));
-        }
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    received,
-    of: (msgId: number) => received.filter((r) => r.frame.header.msgId === msgId),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const REGISTER = {
   province: 33,
@@ -111,7 +53,7 @@ afterEach(async () => {
 });
 
 async function terminalAgainst(
-  platform: Awaited<ReturnType<typeof startPlatform>>,
+  platform: Jt808Platform,
   phone: string,
   extra: Partial<ConstructorParameters<typeof Terminal>[0]> = {},
 ) {
