@@ -1,6 +1,7 @@
 /**
  * From what a drill recorded to its report (simulators/drills/report.ts): incidents with their
- * history, cases with urgency and deadlines, threshold crossing -> case per case (the crossing is
+ * history, cases with urgency and deadlines, threshold crossing -> case per case (to the case's
+ * `opened` on the live stream, i.e. on the operators' screens; the crossing is
  * the first reading of the asset's gauge past the lowest level of the rule in the profile the
  * district ran at that moment: flood/snow while an incident of that type was open there),
  * closures from the stream, interval changes from the readings' own timestamps.
@@ -109,6 +110,12 @@ export function buildReport(rec: DrillRecord): DrillReport {
       devicesOf.set(d.asset, list);
     }
   const readings: Map<string, SeenReading[]> = rec.readings ?? new Map();
+  // when each case reached the operators: its `opened` on the live stream (reportedAt is the time
+  // of the reading that raised it, on the device's clock)
+  const seenOpened = new Map<string, number>();
+  for (const e of rec.events ?? [])
+    if (e.event === 'case' && e.data.effect === 'opened' && !seenOpened.has(String(e.data.id)))
+      seenOpened.set(String(e.data.id), e.at);
 
   const cases = (rec.cases ?? [])
     .map((c) => {
@@ -120,13 +127,14 @@ export function buildReport(rec: DrillRecord): DrillReport {
           : Math.round((d.dueAt - (d.startedAt ?? (c.reportedAt as number))) / 1000);
       };
       let crossingToCaseMs: number | undefined;
+      const openedAt = seenOpened.get(String(c.id)) ?? (c.reportedAt as number);
       if (c.source === 'sensor' && typeof c.asset === 'string') {
         const reportedAt = c.reportedAt as number;
         for (const dev of devicesOf.get(c.asset) ?? []) {
           for (const rule of rules.filter((r) => r.category === c.category && r.kinds.includes(dev.kind))) {
             const at = crossingBefore(readings.get(dev.id) ?? [], rule, dev.district, incidents, reportedAt);
-            if (at !== undefined && (crossingToCaseMs === undefined || reportedAt - at < crossingToCaseMs))
-              crossingToCaseMs = reportedAt - at;
+            if (at !== undefined && (crossingToCaseMs === undefined || openedAt - at < crossingToCaseMs))
+              crossingToCaseMs = openedAt - at;
           }
         }
       }
@@ -143,10 +151,12 @@ export function buildReport(rec: DrillRecord): DrillReport {
         dispatchDueS: due('dispatch'),
         handleDueS: due('handle'),
         ...(crossingToCaseMs !== undefined ? { crossingToCaseMs } : {}),
+        ...(typeof c.raisedByReadingAt === 'number' ? { readingToCaseMs: openedAt - c.raisedByReadingAt } : {}),
       };
     })
     .sort((a, b) => a.reportedAtS - b.reportedAtS);
   const latencies = cases.flatMap((c) => (c.crossingToCaseMs === undefined ? [] : [c.crossingToCaseMs]));
+  const hubLatencies = cases.flatMap((c) => (c.readingToCaseMs === undefined ? [] : [c.readingToCaseMs]));
 
   const closureEvents = (rec.events ?? []).filter((e) => e.event === 'closure');
   const closures = closureEvents.map((e) => {
@@ -225,6 +235,12 @@ export function buildReport(rec: DrillRecord): DrillReport {
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       maxMs: latencies.length ? Math.max(...latencies) : undefined,
+    },
+    readingToCase: {
+      n: hubLatencies.length,
+      p50Ms: percentile(hubLatencies, 50),
+      p99Ms: percentile(hubLatencies, 99),
+      maxMs: hubLatencies.length ? Math.max(...hubLatencies) : undefined,
     },
     closures: { available: closureEvents.length > 0 || rec.incidentsAvailable, items: closures },
     sampleIntervals,

@@ -406,6 +406,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     record.endedAt = Date.now();
     const cases = await observer.api<{ items: Record<string, unknown>[] }>('GET', '/api/cases?limit=500');
     record.cases = cases.body?.items ?? [];
+    // the reading that raised each sensor case: its first signal
+    for (const c of record.cases.filter((x) => x.source === 'sensor')) {
+      const detail = await observer.api<{ signals?: { at?: number }[] }>('GET', `/api/cases/${String(c.id)}`);
+      const first = detail.body?.signals?.[0]?.at;
+      if (typeof first === 'number') c.raisedByReadingAt = first;
+    }
     if (record.incidentsAvailable) {
       const r = await observer.api<{ items?: Record<string, unknown>[] } | Record<string, unknown>[]>(
         'GET',

@@ -74,10 +74,30 @@ export function scaleCity(exampleCity: Raw, exampleGateways: readonly Raw[], dis
   const gateways: DrillGateway[] = gwTemplates.filter((g) =>
     (city.districts as RawList).some((d) => d.id === g.district),
   );
-  if (districts <= templates.length) {
+  if (districts < templates.length) {
     const keep = new Set((city.districts as RawList).map((d) => d.id));
-    city.gridCells = (city.gridCells as RawList).filter((c) => keep.has(c.district));
-    city.gateways = (city.gateways as RawList).filter((g) => keep.has(g.district));
+    const kept = (key: string) => list(exampleCity[key]).filter((x) => keep.has(x.district));
+    for (const key of ['gridCells', 'gateways', 'assets', 'routes', 'roads', 'vehicles'])
+      if (key in exampleCity) city[key] = kept(key);
+    city.assets = (city.assets as RawList).map(({ cameras: _cameras, ...a }) => a);
+    const assetIds = new Set((city.assets as RawList).map((a) => a.id));
+    const cellIds = new Set((city.gridCells as RawList).map((c) => c.id));
+    // units keep only what is left of their territory and assets; a unit left with nothing goes
+    const trim = (o: unknown, key: string, ids: Set<unknown>) => {
+      const r = o as Raw | undefined;
+      if (!r || !Array.isArray(r[key])) return;
+      r[key] = (r[key] as unknown[]).filter((x) => ids.has(x));
+      if ((r[key] as unknown[]).length === 0) delete r[key];
+    };
+    city.units = list(exampleCity.units)
+      .map((u) => structuredClone(u))
+      .filter((u) => {
+        trim(u.territory, 'districts', keep);
+        trim(u.territory, 'gridCells', cellIds);
+        trim(u.owns, 'assets', assetIds);
+        for (const k of ['territory', 'owns']) if (u[k] && Object.keys(u[k] as Raw).length === 0) delete u[k];
+        return u.territory !== undefined || u.owns !== undefined;
+      });
   }
   const width = 0.14;
   for (let k = templates.length + 1; k <= districts; k++) {

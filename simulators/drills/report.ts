@@ -30,8 +30,14 @@ export interface CaseLine {
   /** Deadline of the first stage, seconds after the case was reported (undefined: none). */
   dispatchDueS?: number;
   handleDueS?: number;
-  /** Threshold crossing (first reading past the level in force) -> case opened, ms. */
+  /** Threshold crossing (first reading past the level in force) -> the case's `opened` on the live stream, ms. */
   crossingToCaseMs?: number;
+  /**
+   * The reading that raised the case (its timestamp) -> the case's `opened` on the live stream, ms:
+   * the system's own part (edge batch, uplink, ingest, store, rules, stream), without the rule's
+   * minimum duration over the level.
+   */
+  readingToCaseMs?: number;
 }
 
 export interface ClosureLine {
@@ -54,6 +60,13 @@ export interface IncidentLine {
   history: { action: string; atS: number; by?: string; reason?: string; level?: string }[];
 }
 
+export interface Latency {
+  n: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+}
+
 export interface DrillReport {
   drill: 'flood' | 'snow';
   seed: number;
@@ -69,7 +82,8 @@ export interface DrillReport {
   /** What the drill's duty officer did through the API (confirm, dismiss, close incidents; file cases) and the answer. */
   operator: { atS: number; action: string; target: string; status: number }[];
   cases: CaseLine[];
-  latency: { n: number; p50Ms?: number; p99Ms?: number; maxMs?: number };
+  latency: Latency;
+  readingToCase: Latency;
   closures: { available: boolean; items: ClosureLine[] };
   sampleIntervals: DeviceIntervals[];
   uplink?: { gateway: string; cutAtS?: number; restoredAtS?: number };
@@ -158,9 +172,9 @@ export function formatReport(r: DrillReport): string {
     lines.push(
       `  ${c.id} ${c.category} ${c.asset ?? '-'} ${c.source} ${c.urgency} ${c.state}${c.incident ? ` incident ${c.incident}` : ''} at ${fmtS(c.reportedAtS)}; dispatch ${fmtDue(c.dispatchDueS)}, handle ${fmtDue(c.handleDueS)}${c.crossingToCaseMs !== undefined ? `; crossing -> case ${c.crossingToCaseMs} ms` : ''}`,
     );
-  lines.push(
-    `  threshold crossing -> case: n=${r.latency.n} p50 ${r.latency.p50Ms ?? '-'} ms, p99 ${r.latency.p99Ms ?? '-'} ms, max ${r.latency.maxMs ?? '-'} ms`,
-  );
+  const lat = (l: Latency) => `n=${l.n} p50 ${l.p50Ms ?? '-'} ms, p99 ${l.p99Ms ?? '-'} ms, max ${l.maxMs ?? '-'} ms`;
+  lines.push(`  threshold crossing -> case: ${lat(r.latency)}`);
+  lines.push(`  reading that raised it -> case: ${lat(r.readingToCase)}`);
   lines.push('', 'road closures');
   if (!r.closures.available) lines.push('  no closure recommendations on the stream (the hub raises none)');
   for (const c of r.closures.items)

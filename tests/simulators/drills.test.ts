@@ -85,6 +85,14 @@ describe('the example city scaled', () => {
     expect(c.gateways[6]?.devices[2]).toMatchObject({ id: 'D07-UP001', asset: 'UP-D07-001', kind: 'flood' });
   });
 
+  it('to 1 district: only what is in it (assets, routes, roads, vehicles)', () => {
+    const c = scaleCity(exampleCity, exampleGateways, 1);
+    const parsed = cityConfigSchema.safeParse(c.city);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(c.gateways.map((g) => g.id)).toEqual(['gw-xh-01']);
+    expect(c.underpasses).toEqual(['UP-XH-001', 'UP-XH-002']);
+  });
+
   it('gateway configs point each logger at its simulator endpoint at the drill interval', () => {
     const [gw] = scaleCity(exampleCity, exampleGateways, 1).gateways;
     const cfg = drillGatewayConfig(gw as NonNullable<typeof gw>, {
