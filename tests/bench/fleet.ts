@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- fleet [--terminals 2000] [--interval-s 10] [--duration-s 60] [--batch-share 0.1]`
+ * `npm run bench -- fleet [--terminals 2000] [--interval-s 10] [--duration-s 60] [--batch-share 0.1] [--client own|sim]`
  *
  * One real `citygrid edge` with a JT/T 808 server holding N terminals, a real `citygrid hub`
  * (embedded broker and store), and the terminals in this process (tests/helpers/jt808-client.ts,
@@ -12,6 +12,10 @@
  * one core, RSS, readings sent vs seen at the hub broker), and location-to-hub latency p50/p99/max:
  * from the terminal writing its 0x0200 to a reader on the hub's broker receiving the telemetry
  * message that carries it (same machine clock).
+ *
+ * `--client sim` drives the terminals with `citygrid sim fleet --count N` instead (trucks on the
+ * city's roads, its own tunnels and blind-area batches): latency is then measured from the
+ * terminal's timestamp, which JT/T 808 carries in whole seconds, so it reads up to 1 s high.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -40,8 +44,10 @@ export async function main(args: string[]): Promise<number> {
       'interval-s': { type: 'string', default: '10' },
       'duration-s': { type: 'string', default: '60' },
       'batch-share': { type: 'string', default: '0.1' },
+      client: { type: 'string', default: 'own' },
     },
   });
+  const useSim = values.client === 'sim';
   const n = Number(values.terminals);
   const intervalMs = Number(values['interval-s']) * 1000;
   const durationMs = Number(values['duration-s']) * 1000;
@@ -49,7 +55,12 @@ export async function main(args: string[]): Promise<number> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cg-bench-fleet-'));
   const gwPw = randomBytes(12).toString('base64url');
   const readerPw = randomBytes(12).toString('base64url');
-  const [mqttPort, httpPort, jtPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const [mqttPort, httpPort, jtPort, edgeHttp] = [
+    await findFreePort(),
+    await findFreePort(),
+    await findFreePort(),
+    await findFreePort(),
+  ];
   writeHubConfig(dir, {
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: mqttPort },
     httpPort,
@@ -63,6 +74,7 @@ export async function main(args: string[]): Promise<number> {
       hub: { url: `mqtt://127.0.0.1:${mqttPort}`, password: '${CG_BENCH_GW_PW}' },
       dataDir: './edge-data',
       logLevel: 'warn',
+      http: { port: edgeHttp },
       servers: [
         {
           id: 'jt808',
@@ -85,6 +97,7 @@ export async function main(args: string[]): Promise<number> {
   const hub = startCli(['hub', '--config', path.join(dir, 'hub.yaml')], { env, logFile: path.join(dir, 'hub.log') });
   const edge = startCli(['edge', '--config', path.join(dir, 'gw.yaml')], { env, logFile: path.join(dir, 'edge.log') });
   const terminals: TestTerminal[] = [];
+  let sim: ReturnType<typeof startCli> | undefined;
   const timers: NodeJS.Timeout[] = [];
   const sub = connect(`mqtt://127.0.0.1:${mqttPort}`, {
     username: 'bench',
@@ -108,12 +121,17 @@ export async function main(args: string[]): Promise<number> {
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
     let seen = 0;
+    let measuring = false;
     sub.subscribe('cg/v1/+/+/telemetry', { qos: 1 });
     sub.on('message', (_t, payload) => {
       const now = Date.now();
       const body = JSON.parse(payload.toString('utf8')) as { readings: { device: string; ts: number }[] };
       for (const r of body.readings) {
         seen++;
+        if (useSim) {
+          if (measuring) latencies.push(now - r.ts);
+          continue;
+        }
         const key = `${r.device}@${r.ts}`;
         const at = sentAt.get(key);
         if (at !== undefined) {
@@ -122,6 +140,53 @@ export async function main(args: string[]): Promise<number> {
         }
       }
     });
+
+    if (useSim) {
+      sim = startCli(
+        ['sim', 'fleet', '--count', String(n), '--host', '127.0.0.1', '--port', String(jtPort)].concat([
+          '--report-interval-s',
+          String(intervalMs / 1000),
+          '--summary-every-s',
+          '10',
+        ]),
+        { logFile: path.join(dir, 'sim.log') },
+      );
+      const simStart = Date.now();
+      while ((await edgeMetric(edgeHttp, 'citygrid_edge_jt808_sessions', 'state="authenticated"')) < n) {
+        if (Date.now() - simStart > 120_000) throw new Error('sim fleet terminals not all authenticated in 120 s');
+        await sleep(500);
+      }
+      emit({ phase: 'login', client: 'sim fleet', terminals: n, ms: Date.now() - simStart });
+      const cpu0 = cpuSeconds(edge.pid);
+      const rss = sampleRss(edge.pid, 500);
+      const seen0 = seen;
+      const start = Date.now();
+      measuring = true;
+      await sleep(durationMs);
+      measuring = false;
+      const cpu = cpuSeconds(edge.pid) - cpu0;
+      const elapsedS = (Date.now() - start) / 1000;
+      emit({
+        phase: 'steady',
+        client: 'sim fleet',
+        terminals: n,
+        intervalS: intervalMs / 1000,
+        durationS: Math.round(elapsedS),
+        readingsAtHub: seen - seen0,
+        readingsPerS: Math.round((seen - seen0) / elapsedS),
+        edgeCpuPct: Math.round((cpu / elapsedS) * 1000) / 10,
+        ...rss.stop(),
+        refusals: await edgeMetric(edgeHttp, 'citygrid_edge_jt808_refusals_total', ''),
+      });
+      emit({
+        phase: 'latency',
+        path: 'terminal timestamp (whole s) -> edge -> hub broker',
+        n: latencies.length,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+      });
+      return 0;
+    }
 
     log(`logging in ${n} terminals`);
     const loginStart = Date.now();
@@ -203,10 +268,20 @@ export async function main(args: string[]): Promise<number> {
     });
     return 0;
   } finally {
+    await sim?.stop();
     for (const t of timers) clearInterval(t);
     for (const t of terminals) t.close();
     sub.end(true);
     await Promise.all([edge.stop(), hub.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Sum of a metric's samples on the edge's /metrics whose labels contain `label` (all when empty). */
+async function edgeMetric(port: number, name: string, label: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) && line.includes(label)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
 }
