@@ -176,7 +176,7 @@ export async function main(args: string[]): Promise<number> {
         readingsPerS: Math.round((seen - seen0) / elapsedS),
         edgeCpuPct: Math.round((cpu / elapsedS) * 1000) / 10,
         ...rss.stop(),
-        refusals: await edgeMetric(edgeHttp, 'citygrid_edge_jt808_refusals_total', ''),
+        refusals: await refusalsByReason(edgeHttp),
       });
       emit({
         phase: 'latency',
@@ -284,4 +284,14 @@ async function edgeMetric(port: number, name: string, label: string): Promise<nu
   for (const line of text.split('\n'))
     if (line.startsWith(`${name}{`) && line.includes(label)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   return total;
+}
+
+async function refusalsByReason(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^citygrid_edge_jt808_refusals_total\{.*reason="([^"]+)".*\} (\d+)/.exec(line);
+    if (m) out[m[1] as string] = Number(m[2]);
+  }
+  return out;
 }
