@@ -1,7 +1,8 @@
 /**
  * `citygrid sim fleet` as a user runs it, against a tiny JT/T 808 platform (tests/helpers): the
  * phones, plates and port come from a gateway config (one source of truth), a summary line per
- * period, synthetic trucks with --count in the 2019 layout, usage errors, a clean stop on SIGTERM.
+ * period, synthetic trucks with --count in the 2019 layout, connection drops and re-auth, usage
+ * errors, a clean stop on SIGTERM.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,19 +53,47 @@ describe('citygrid sim fleet', () => {
     }
   });
 
-  it('runs N synthetic trucks in the 2019 layout with --count', async () => {
+  it('runs N synthetic trucks in the 2019 layout with --count; --drop-every cuts connections, the trucks authenticate again', async () => {
     const platform = await startJt808Platform();
     const sim = startCli(
       ['sim', 'fleet', '--count', '12', '--port', String(platform.port), '--version', '2019', '--speedup', '20'],
       { logFile: path.join(dir, 'sim2.log') },
     );
+    // the drop timer starts with each terminal: by then it is connected, so every drop is a reconnect
+    const dropping = startCli(
+      [
+        'sim',
+        'fleet',
+        '--vehicles',
+        'GS-SW01',
+        '--port',
+        String(platform.port),
+        '--drop-every',
+        '1',
+        '--summary-every-s',
+        '1',
+      ],
+      { logFile: path.join(dir, 'sim2b.log') },
+    );
     try {
-      await eventually(async () => (phonesSeen(platform, 0x0200).size === 12 ? true : undefined), 20_000);
-      expect(platform.received.every((r) => r.frame.header.v2019)).toBe(true);
+      await eventually(
+        async () =>
+          [...phonesSeen(platform, 0x0200)].filter((p) => p.startsWith('139')).length === 12 ? true : undefined,
+        20_000,
+      );
+      expect(platform.of(0x0100).filter((r) => r.frame.header.v2019)).toHaveLength(12);
       expect(phonesSeen(platform, 0x0200)).toContain('13900000012');
+      // GS-SW01 is the 5th vehicle of the example city: phone 013800000005
+      await eventually(async () => {
+        const auths = platform.of(0x0102).filter((r) => r.frame.header.phone === '013800000005');
+        return new Set(auths.map((r) => r.conn)).size >= 3 ? true : undefined;
+      }, 20_000);
+      expect(platform.of(0x0100).filter((r) => r.frame.header.phone === '013800000005')).toHaveLength(1);
+      expect(await dropping.stop('SIGTERM')).toBe(0);
       expect(await sim.stop('SIGINT')).toBe(0);
     } finally {
       await sim.stop('SIGKILL', 0);
+      await dropping.stop('SIGKILL', 0);
       await platform.close();
     }
   });
