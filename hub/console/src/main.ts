@@ -1,6 +1,6 @@
 /**
  * The operator console: a shell (navigation, language, user, stream state) and hash routes
- * #/map, #/telemetry[/<device>], #/cases, #/cases/<id>, #/gateways. Plain TypeScript modules and
+ * #/map, #/telemetry[/<device>], #/cases, #/cases/<id>, #/gateways, #/situation. Plain TypeScript modules and
  * DOM; each view mounts into the main element and returns its unmount function.
  */
 import 'leaflet/dist/leaflet.css';
@@ -15,6 +15,7 @@ import { mountCases } from './views/cases.js';
 import { mountGateways } from './views/gateways.js';
 import { mountLogin } from './views/login.js';
 import { mountMap } from './views/map.js';
+import { mountSituation, situationLabel } from './views/situation.js';
 import { mountTelemetry } from './views/telemetry.js';
 
 export type Unmount = () => void;
@@ -44,6 +45,7 @@ function renderHeader(): void {
           link('#/telemetry', t('telemetry')),
           link('#/cases', t('cases')),
           link('#/gateways', t('gateways')),
+          link('#/situation', situationLabel()),
         )
       : h('span'),
     h('span', { class: 'spacer' }),
@@ -80,6 +82,7 @@ function route(): void {
   else if (view === 'cases') unmount = mountCases(main);
   else if (view === 'telemetry') unmount = mountTelemetry(main, id);
   else if (view === 'gateways') unmount = mountGateways(main);
+  else if (view === 'situation') unmount = mountSituation(main);
   else unmount = mountMap(main);
   renderHeader();
 }
