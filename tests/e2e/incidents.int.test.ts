@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
+import { consoleLogin } from '../helpers/console-session.js';
 import { jsonApi } from '../helpers/json-api.js';
 import { type FollowedStream, followStream } from '../helpers/sse-follow.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
@@ -126,7 +127,7 @@ beforeAll(async () => {
   hub = startCli(['hub', '--config', hubFile], { env, logFile: path.join(dir, 'hub.log') });
   await hub.waitFor(/Listening/);
   httpUrl = `http://127.0.0.1:${httpPort}`;
-  stream = await followStream(`${httpUrl}/api/stream`);
+  stream = await followStream(`${httpUrl}/api/stream`, { headers: { cookie: await consoleLogin(httpUrl) } });
   const xh = gatewayConfig('gw-xh-01', 'xihu', 'CG_INC_PW_XH', mqttPort, [
     ['XH-UP001', 'UP-XH-001', ports[0] as number, 1],
     ['XH-UP002', 'UP-XH-002', ports[1] as number, 2],
