@@ -192,14 +192,8 @@ export class Jt808Session {
         step.replies.push(this.registerReply(header, REGISTER_RESULT.noSuchVehicle, ''));
         return step;
       }
-      // the code already issued is issued again: a terminal that retransmits its registration
-      // (T × (n + 1)) must not be shut out by a second code racing the answer to the first;
-      // unregister (0x0003) forgets it, so the next registration gets a fresh one
-      let code = terminal.authCode();
-      if (code === undefined) {
-        code = this.opts.newAuthCode();
-        terminal.setAuthCode(code);
-      }
+      const code = this.opts.newAuthCode();
+      terminal.setAuthCode(code);
       this.terminal = terminal;
       this.authenticated = false; // a re-registration starts over: the new code must be presented
       step.outcomes.push({ kind: 'registered', device: terminal.device, phone: header.phone });

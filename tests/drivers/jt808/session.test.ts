@@ -141,37 +141,6 @@ describe('JT/T 808 session', () => {
     expect(session.receive(TERMINAL_REPLY, 3)).toMatchObject({ replies: [], outcomes: [] });
   });
 
-  it('issues the same code to a registration retransmitted or repeated, a fresh one after unregister', () => {
-    const truck = new Terminal('XH-TRUCK-01');
-    let issued = 0;
-    const session = new Jt808Session(
-      {
-        directory: { find: (k) => (k === '13800138000' ? truck : undefined) },
-        newAuthCode: () => `CODE${++issued}`,
-        authTimeoutMs: 30_000,
-        heartbeatTimeoutMs: 180_000,
-      },
-      0,
-    );
-    const codeOf = (step: ReturnType<Jt808Session['receive']>) =>
-      (decodeJt808(step.replies[0]!.bytes).body as { authCode: string }).authCode;
-    expect(codeOf(session.receive(REGISTER_2013, 1))).toBe('CODE1');
-    expect(codeOf(session.receive(REGISTER_2013, 2))).toBe('CODE1');
-    expect(
-      session.receive(
-        encodeTerminalMessage(
-          0x0102,
-          { phone: '013800138000', serial: 3 },
-          { kind: 'auth', authCodeHex: Buffer.from('CODE1').toString('hex'), authCode: 'CODE1' },
-        ),
-        3,
-      ).outcomes[0],
-    ).toMatchObject({ kind: 'authenticated' });
-    session.receive(encodeTerminalMessage(0x0003, { phone: '013800138000', serial: 4 }, { kind: 'empty' }), 4);
-    expect(codeOf(session.receive(REGISTER_2013, 5))).toBe('CODE2');
-    expect(truck.code).toBe('CODE2');
-  });
-
   it('unregister: answered, the auth code forgotten, later messages refused until it registers again', () => {
     const { truck, session } = setup();
     truck.code = 'AUTH123';

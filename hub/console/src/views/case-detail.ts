@@ -17,12 +17,20 @@ import { addBaseLayer, URGENCY_COLOURS } from './map-common.js';
 /** Actions only the hub itself takes. */
 const SYSTEM_ACTIONS = new Set(['mark_overdue', 'mark_normal']);
 
-export function allowedActions(state: string, role: string): string[] {
+/** Extension actions only make sense with (approve/deny) or without (request) a pending request. */
+function fitsCase(action: string, c: Pick<CaseDetail, 'extension'> | undefined): boolean {
+  if (!c) return true;
+  if (action === 'approve_extension' || action === 'deny_extension') return c.extension !== undefined;
+  if (action === 'request_extension') return c.extension === undefined;
+  return true;
+}
+
+export function allowedActions(state: string, role: string, c?: Pick<CaseDetail, 'extension'>): string[] {
   const wf = store.catalogue?.workflow ?? {};
   const terminal = store.catalogue?.terminalStates ?? ['closed', 'not_filed', 'evaluated'];
   return Object.entries(wf)
     .filter(([action, g]) => {
-      if (SYSTEM_ACTIONS.has(action) || !g.roles.includes(role)) return false;
+      if (SYSTEM_ACTIONS.has(action) || !g.roles.includes(role) || !fitsCase(action, c)) return false;
       return g.from === 'open' ? !terminal.includes(state) : g.from.includes(state);
     })
     .map(([action]) => action);
@@ -33,6 +41,7 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
   root.append(section);
   let map: L.Map | undefined;
   let destroyed = false;
+  let evidenceTimer: ReturnType<typeof setTimeout> | undefined;
   const charts: { destroy(): void }[] = [];
 
   const teardown = () => {
@@ -126,6 +135,10 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
     renderActions(actions, c);
     renderSignals(signals, c);
     void renderEvidence(evidence, c);
+    // Evidence arrives after the case opens (the hub asks the asset's cameras): look again until some is there.
+    clearTimeout(evidenceTimer);
+    if (c.evidence.length === 0 && !(store.catalogue?.terminalStates ?? []).includes(c.state))
+      evidenceTimer = setTimeout(() => void pollEvidence(evidence), 2000);
     map = smallMap(mapEl, c);
   }
 
@@ -167,6 +180,15 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
     el.append(h('table', { class: 'grid' }, ...rows.slice(0, 50)));
   }
 
+  async function pollEvidence(el: HTMLElement): Promise<void> {
+    const c = await api<CaseDetail>(`/api/cases/${encodeURIComponent(id)}`).catch(() => undefined);
+    if (destroyed || !c) return;
+    if (c.evidence.length > 0) {
+      clear(el);
+      await renderEvidence(el, c);
+    } else evidenceTimer = setTimeout(() => void pollEvidence(el), 2000);
+  }
+
   async function renderEvidence(el: HTMLElement, c: CaseDetail): Promise<void> {
     if (c.evidence.length === 0) {
       el.append(h('p', { class: 'dim', id: 'no-evidence' }, t('noEvidence')));
@@ -205,7 +227,7 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
 
   function renderActions(el: HTMLElement, c: CaseDetail): void {
     const role = store.user?.role ?? '';
-    const list = allowedActions(c.state, role);
+    const list = allowedActions(c.state, role, c);
     if (list.length === 0) {
       el.append(h('p', { class: 'dim', id: 'no-actions' }, t('noActions')));
       return;
@@ -261,6 +283,7 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
   void load();
   return () => {
     destroyed = true;
+    clearTimeout(evidenceTimer);
     off();
     teardown();
   };

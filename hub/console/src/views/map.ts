@@ -42,6 +42,8 @@ export function mountMap(root: HTMLElement): () => void {
   const map = L.map(el, { preferCanvas: true, attributionControl: false, zoomSnap: 0.25 });
   addBaseLayer(map);
   const renderer = L.canvas({ padding: 0.2 });
+  // Vehicles on a canvas of their own: a vehicle moving redraws only that layer, not 5 000 asset markers.
+  const vehicleRenderer = L.canvas({ padding: 0.2, pane: 'markerPane' });
   const bounds = L.latLngBounds([]);
   for (const d of city?.districts ?? []) {
     const poly = L.polygon(d.boundary.map(ll), {
@@ -125,7 +127,7 @@ export function mountMap(root: HTMLElement): () => void {
       vehicles.set(
         r.device,
         L.circleMarker([lat, lon], {
-          renderer,
+          renderer: vehicleRenderer,
           radius: 6,
           color: '#fff',
           weight: 1.5,
