@@ -157,6 +157,11 @@ export function buildReport(rec: DrillRecord): DrillReport {
     .sort((a, b) => a.reportedAtS - b.reportedAtS);
   const latencies = cases.flatMap((c) => (c.crossingToCaseMs === undefined ? [] : [c.crossingToCaseMs]));
   const hubLatencies = cases.flatMap((c) => (c.readingToCaseMs === undefined ? [] : [c.readingToCaseMs]));
+  // the gateway whose uplink was cut delivers its crossings after the link is back: its outage, not the hub's speed
+  const cutDistrict = rec.city.gateways.find((g) => g.id === rec.uplink?.gateway)?.district;
+  const linked = cases.flatMap((c) =>
+    c.crossingToCaseMs === undefined || c.district === cutDistrict ? [] : [c.crossingToCaseMs],
+  );
 
   const closureEvents = (rec.events ?? []).filter((e) => e.event === 'closure');
   const closures = closureEvents.map((e) => {
@@ -235,6 +240,12 @@ export function buildReport(rec: DrillRecord): DrillReport {
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       maxMs: latencies.length ? Math.max(...latencies) : undefined,
+    },
+    latencyUplinkUp: {
+      n: linked.length,
+      p50Ms: percentile(linked, 50),
+      p99Ms: percentile(linked, 99),
+      maxMs: linked.length ? Math.max(...linked) : undefined,
     },
     readingToCase: {
       n: hubLatencies.length,

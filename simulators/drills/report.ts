@@ -83,6 +83,8 @@ export interface DrillReport {
   operator: { atS: number; action: string; target: string; status: number }[];
   cases: CaseLine[];
   latency: Latency;
+  /** The same without the districts of the gateway whose uplink was cut (their cases wait for the link). */
+  latencyUplinkUp: Latency;
   readingToCase: Latency;
   closures: { available: boolean; items: ClosureLine[] };
   sampleIntervals: DeviceIntervals[];
@@ -128,13 +130,20 @@ export function intervalChanges(
   for (let i = window; i + window <= gaps.length; i++) {
     const m = median(gaps.slice(i, i + window));
     if (m > current * ratio || m < current / ratio) {
+      // the change starts at the first gap closer to the new interval than to the old one
+      let j = i;
+      const closerToOld = (g: number) => Math.abs(Math.log(g / current)) < Math.abs(Math.log(g / m));
+      while (j < i + window - 1 && closerToOld(gaps[j] as number)) j++;
+      // its value: the median of the gaps that follow (past the first, which may straddle the switch)
+      const after = gaps.slice(j + 1, j + 1 + 4 * window);
+      const next = after.length >= window ? median(after) : m;
       out.push({
-        atS: round1(((ts[i] as number) - startMs) / 1000),
+        atS: round1(((ts[j] as number) - startMs) / 1000),
         fromS: round1(current / 1000),
-        toS: round1(m / 1000),
+        toS: round1(next / 1000),
       });
-      current = m;
-      i += window - 1;
+      current = next;
+      i = j + window - 1;
     }
   }
   return out;
@@ -174,6 +183,7 @@ export function formatReport(r: DrillReport): string {
     );
   const lat = (l: Latency) => `n=${l.n} p50 ${l.p50Ms ?? '-'} ms, p99 ${l.p99Ms ?? '-'} ms, max ${l.maxMs ?? '-'} ms`;
   lines.push(`  threshold crossing -> case: ${lat(r.latency)}`);
+  lines.push(`    without the cut gateway's district: ${lat(r.latencyUplinkUp)}`);
   lines.push(`  reading that raised it -> case: ${lat(r.readingToCase)}`);
   lines.push('', 'road closures');
   if (!r.closures.available) lines.push('  no closure recommendations on the stream (the hub raises none)');

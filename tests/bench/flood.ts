@@ -9,7 +9,7 @@
  * one. Reported as one JSON line: readings/s stored by the hub over the drill, readings taken vs
  * stored (lost must be 0), threshold crossing -> case p50/p99 (from the gauges' own timestamps to
  * the case's reportedAt: includes the rule's minimum duration over the level, 1 min / speedup, and the
- * sample interval), reading that raised the case -> case p50/p99 (the hub's own part), cases and incidents, hub CPU (percent of one core, from /proc) and peak RSS.
+ * sample interval; the cut gateway's district waits for its link: also reported without it), reading that raised the case -> case p50/p99 (the hub's own part), cases and incidents, hub CPU (percent of one core, from /proc) and peak RSS.
  */
 import { runDrill } from '../../bin/commands/drill-run.js';
 import { log } from './lib/proc.js';
@@ -47,6 +47,7 @@ export async function main(args: string[]): Promise<number> {
     incidents: r.incidents.items.length,
     closures: r.closures.items.filter((c) => c.action !== 'lifted').length,
     crossingToCase: r.latency,
+    crossingToCaseUplinkUp: r.latencyUplinkUp,
     readingToCase: r.readingToCase,
     hubCpuPercentAvg: Math.round(r.hub.cpuPercentAvg * 10) / 10,
     hubCpuPercentPeak: Math.round(r.hub.cpuPercentPeak * 10) / 10,
