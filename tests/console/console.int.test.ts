@@ -239,6 +239,15 @@ describe('the operator console in a browser', () => {
     expect(await entry.textContent()).toContain('xihu-commander');
     expect(await page.locator('#case-unit').textContent()).toBe('beishan-street');
     await screenshot(page, 'case-detail');
+    // English labels from the case model and the catalogue; the choice survives a reload.
+    expect(await page.locator('#case-state').textContent()).toBe('派遣');
+    await page.locator('#lang-switch').click();
+    await expect.poll(() => page.locator('#case-state').textContent()).toBe('Dispatched');
+    expect(await page.locator('#case-category').textContent()).toContain('Waterlogged road');
+    await page.reload();
+    await expect.poll(() => page.locator('#case-state').textContent()).toBe('Dispatched');
+    await page.locator('#lang-switch').click();
+    await expect.poll(() => page.locator('#case-state').textContent()).toBe('派遣');
   });
 
   it('the unit handler sees the case dispatched to it and is offered only the actions of a unit; the supervisor sees gateway health', async () => {

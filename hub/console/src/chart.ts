@@ -74,7 +74,11 @@ export function timeChart(opts: { label: string; width?: number; height?: number
     [[], []],
     el,
   );
-  const redraw = () => plot.setData([xs.map((x) => x / 1000), ys]);
+  const redraw = () => {
+    plot.setData([xs.map((x) => x / 1000), ys]);
+    // What is drawn, for tests and the curious (a canvas cannot be read back).
+    el.dataset.points = String(xs.length);
+  };
   return {
     el,
     setData(ts, values) {
@@ -94,6 +98,7 @@ export function timeChart(opts: { label: string; width?: number; height?: number
     },
     setLimits(next) {
       limits = next;
+      el.dataset.limits = next.map((l) => l.value).join(',');
       plot.redraw(true, false);
     },
     destroy() {
