@@ -306,6 +306,26 @@ describe('JT/T 808 server on the edge, over real TCP', () => {
     keepAlive(again);
   }, 20_000);
 
+  it('closes a terminal that sends and never reads its replies once they pile up past maxBufferedBytes', async () => {
+    const t3 = await connect('013700000003');
+    expect(await t3.login()).toMatchObject({ result: 0 });
+    t3.socket.pause(); // reads nothing more: our replies fill the socket buffers, then the edge's write queue
+    const beat = terminalFrame(0x0002, t3.phone, 100, Buffer.alloc(0));
+    const burst = Buffer.concat(Array.from({ length: 20_000 }, () => beat));
+    for (let i = 0; i < 40 && !t3.socket.destroyed; i++) {
+      if (!t3.socket.write(burst)) await new Promise((r) => setTimeout(r, 50));
+      if ((await metric('citygrid_edge_jt808_disconnects_total', { reason: 'buffer-overflow' })) > 0) break;
+    }
+    await eventually(
+      async () =>
+        (await metric('citygrid_edge_jt808_disconnects_total', { reason: 'buffer-overflow' })) === 1 ? 1 : undefined,
+      20_000,
+      'the connection closed for buffer overflow',
+    );
+    expect(await metric('citygrid_edge_jt808_refusals_total', { reason: 'buffer-overflow' })).toBe(1);
+    t3.close();
+  }, 40_000);
+
   it('serves `citygrid sim fleet` (its own JT/T 808 terminals) for the city vehicles of this gateway', async () => {
     const sim = startCli(
       [
