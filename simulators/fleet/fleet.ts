@@ -76,12 +76,16 @@ export function reportOf(state: TruckState, time: number): LocationReport {
 }
 
 export function startFleet(opts: FleetOptions): Fleet {
-  const clock = createSimClock({ speedup: opts.speedup ?? 1, startMs: opts.startMs });
+  const realStart0 = Date.now();
+  const simStart0 = opts.startMs ?? realStart0;
+  const clock = createSimClock({ speedup: opts.speedup ?? 1, startMs: simStart0 });
   const intervalS = opts.reportIntervalS ?? 10;
   const periodMs = (intervalS * 1000) / clock.speedup;
   const random = seededRandom(opts.seed ?? 1);
   const terminals = new Map<string, Terminal>();
-  const timers: NodeJS.Timeout[] = [];
+  const timers = new Map<string, NodeJS.Timeout>();
+  const drops: NodeJS.Timeout[] = [];
+  let stopped = false;
   let inTunnel = new Set<string>();
 
   opts.vehicles.forEach((v, i) => {
@@ -104,24 +108,36 @@ export function startFleet(opts: FleetOptions): Fleet {
       log: opts.log.child({ device: v.id, phone: v.phone }),
     });
     terminals.set(v.id, terminal);
+    // stagger: terminal i starts somewhere inside the first period
+    const offsetMs = Math.floor(random() * Math.min(periodMs, 5000));
+    const dropMs = opts.dropEveryS ? opts.dropEveryS * 1000 + Math.floor(random() * 1000) : 0;
+    // Report k (from 1) is due at real time start + offset + k × period and stamped with sim time
+    // startMs + (offset + k × period) × speedup: the track and its timestamps follow the seed and
+    // the start time only, and a late timer catches up instead of stretching the interval.
+    const realStart = realStart0 + offsetMs;
+    const simStart = simStart0 + offsetMs * clock.speedup;
+    let k = 1;
     const tick = () => {
+      if (stopped) return;
       const state = truck.step(intervalS);
       terminal.setSignal(!state.inTunnel);
       if (state.inTunnel) inTunnel.add(v.id);
       else inTunnel.delete(v.id);
-      const report = reportOf(state, Math.round(clock.now()));
+      const report = reportOf(state, Math.round(simStart + k * intervalS * 1000));
       terminal.report(report);
       opts.onReport?.(v, state, report);
+      k++;
+      timers.set(v.id, setTimeout(tick, Math.max(0, realStart + k * periodMs - Date.now())));
     };
-    // stagger: terminal i starts somewhere inside the first period
-    const offset = Math.floor(random() * Math.min(periodMs, 5000));
-    const starter = setTimeout(() => {
-      terminal.start();
-      timers.push(setInterval(tick, periodMs));
-      if (opts.dropEveryS)
-        timers.push(setInterval(() => terminal.drop(), opts.dropEveryS * 1000 + Math.floor(random() * 1000)));
-    }, offset);
-    timers.push(starter);
+    timers.set(
+      v.id,
+      setTimeout(() => {
+        terminal.start();
+        if (dropMs) drops.push(setInterval(() => terminal.drop(), dropMs));
+        // the first report one interval after dialling: it has driven that far, and is online by then
+        timers.set(v.id, setTimeout(tick, periodMs));
+      }, offsetMs),
+    );
   });
 
   const summary = (): FleetSummary => {
@@ -152,7 +168,9 @@ export function startFleet(opts: FleetOptions): Fleet {
     terminals,
     summary,
     async stop() {
-      for (const t of timers) clearTimeout(t);
+      stopped = true;
+      for (const t of timers.values()) clearTimeout(t);
+      for (const t of drops) clearInterval(t);
       await Promise.all([...terminals.values()].map((t) => t.stop()));
       inTunnel = new Set();
     },

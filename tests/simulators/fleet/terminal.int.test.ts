@@ -12,6 +12,7 @@ import { createLogger } from '../../../drivers/sdk/log.js';
 import { startFleet } from '../../../simulators/fleet/fleet.js';
 import { Terminal } from '../../../simulators/fleet/terminal.js';
 import { cityFleet, tunnelPoints } from '../../../simulators/fleet/vehicles.js';
+import { distanceM } from '../../../simulators/gps/route.js';
 import { eventually } from '../../helpers/cli-process.js';
 import { type Jt808Platform, startJt808Platform as startPlatform } from '../../helpers/jt808-platform.js';
 
@@ -178,6 +179,50 @@ describe('fleet simulator terminal over TCP', () => {
     await until(() => expect(t.stats.refusals).toBe(1), 3000);
     expect(t.online).toBe(false);
     expect(platform.of(0x0102)).toHaveLength(0);
+  });
+
+  it('a truck under a tunnel sends nothing, then its positions there arrive as one blind-area batch', async () => {
+    const platform = await startPlatform();
+    cleanups.push(platform.close);
+    const city = loadCityConfig(path.join(ROOT, 'config/examples/city.yaml'));
+    // XH-GB01 (phone rule: the 3rd vehicle) starts on 南山路, which runs under the Xihu tunnel
+    const vehicles = cityFleet(city, { only: ['XH-GB01'] });
+    const tunnel = city.assets.find((a) => a.id === 'TN-XH-001')?.location as [number, number];
+    const fleet = startFleet({
+      vehicles,
+      host: '127.0.0.1',
+      port: platform.port,
+      speedup: 600,
+      reportIntervalS: 10,
+      tunnels: tunnelPoints(city),
+      gpsNoiseM: 0,
+      log,
+    });
+    cleanups.push(() => fleet.stop());
+    const underTunnel = () =>
+      platform
+        .of(0x0704)
+        .map((r) => r.frame.body)
+        .find(
+          (b) =>
+            b.kind === 'batch-location' && b.locations.some((l) => distanceM([l.longitude, l.latitude], tunnel) <= 151),
+        );
+    await until(() => expect(underTunnel()).toBeDefined(), 15_000);
+    const batch = underTunnel();
+    if (batch?.kind !== 'batch-location') throw new Error('not a batch');
+    expect(batch.type).toBe(1);
+    expect(batch.locations.length).toBeGreaterThanOrEqual(2);
+    for (const l of batch.locations) expect(distanceM([l.longitude, l.latitude], tunnel)).toBeLessThanOrEqual(151);
+    // one report interval (10 s of sim time) apart, in order
+    const times = batch.locations.map((l) => l.time);
+    for (let i = 1; i < times.length; i++)
+      expect((times[i] as number) - (times[i - 1] as number)).toBeCloseTo(10_000, -2);
+    // no live report was sent from under the tunnel
+    for (const r of platform.of(0x0200)) {
+      if (r.frame.body.kind !== 'location') continue;
+      const l = r.frame.body.location;
+      expect(distanceM([l.longitude, l.latitude], tunnel)).toBeGreaterThan(149);
+    }
   });
 
   for (const version of [2013, 2019] as const) {
