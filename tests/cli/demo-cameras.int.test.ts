@@ -45,7 +45,7 @@ describe('the demo cameras', () => {
     const banner = cameras.banner('http://127.0.0.1:8080');
     expect(banner[0]).toMatch(/^6 simulated ONVIF cameras, .*RTSP off \(.*\): snapshots only$/);
     expect(banner.join('\n')).toMatch(
-      /curl -X POST http:\/\/127\.0\.0\.1:8080\/api\/cameras\/(XH|GS)-CAM01\/capture -d '\{"mode":"snapshot","preset":"2"\}'/,
+      /curl -b jar -X POST http:\/\/127\.0\.0\.1:8080\/api\/cameras\/(XH|GS)-CAM01\/capture -d '\{"mode":"snapshot","preset":"2"\}'/,
     );
     expect(lines().some((l) => l.msg?.toString().startsWith('No RTSP'))).toBe(true);
 
