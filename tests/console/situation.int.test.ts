@@ -1,18 +1,20 @@
 /**
  * The console's situation page (#/situation) in a real browser (Debian's chromium through
- * playwright-core) against a real hub: the example city's underpasses listed, an incident opened
- * from the form, shown live with its level, then closed from its row; the hub's API agrees.
+ * playwright-core, tests/console/console-rig.ts) against a real hub, logged in through the form:
+ * the example city's underpasses listed, an incident opened from the form, shown live with its
+ * level, then closed from its row; the hub's API agrees.
  */
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, startCli } from '../helpers/cli-process.js';
-import { consoleLogin } from '../helpers/console-session.js';
+import { TEST_SUPERVISOR } from '../helpers/console-session.js';
 import { jsonApi } from '../helpers/json-api.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
+import { launchChromium, login, openConsole, screenshot } from './console-rig.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-situation-ui-'));
 let hub: CliProcess;
@@ -20,28 +22,13 @@ let browser: Browser;
 let httpUrl: string;
 const api = jsonApi(() => httpUrl);
 
-/** The chromium binary on PATH (tests/setup/run-tests.sh installs Debian's). */
-function chromiumPath(): string {
-  for (const d of (process.env.PATH ?? '').split(path.delimiter))
-    for (const name of ['chromium', 'chromium-browser']) {
-      const file = path.join(d, name);
-      try {
-        accessSync(file, constants.X_OK);
-        return file;
-      } catch {
-        // not here
-      }
-    }
-  throw new Error('chromium is not on PATH (Debian package chromium; tests/setup/run-tests.sh installs it)');
-}
-
 beforeAll(async () => {
   const httpPort = await findFreePort();
   const hubFile = writeHubConfig(dir, { mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, httpPort });
   hub = startCli(['hub', '--config', hubFile], { logFile: path.join(dir, 'hub.log') });
   await hub.waitFor(/Listening/, 60_000);
   httpUrl = `http://127.0.0.1:${httpPort}`;
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
@@ -52,10 +39,9 @@ afterAll(async () => {
 
 describe('console situation page', () => {
   it('lists the underpasses, opens an incident from the form and closes it from its row', async () => {
-    const context = await browser.newContext();
-    const cookie = (await consoleLogin(httpUrl)).split('=');
-    await context.addCookies([{ name: cookie[0] as string, value: cookie.slice(1).join('='), url: httpUrl }]);
-    const page = await context.newPage();
+    const cp = await openConsole(browser, httpUrl);
+    await login(cp, TEST_SUPERVISOR);
+    const { page } = cp;
     await page.goto(`${httpUrl}/#/situation`);
     await page.waitForSelector('#open-incident');
     // The example city's four underpasses, no depth yet.
@@ -70,6 +56,7 @@ describe('console situation page', () => {
     const row = page.locator('[data-incident="INC-000001"][data-state="open"]');
     await row.waitFor();
     expect(await row.textContent()).toContain('III');
+    await screenshot(page, 'situation-incident-open');
     const opened = await api<{ state: string; level: string; history: { by: string; reason: string }[] }>(
       'GET',
       '/api/incidents/INC-000001',
@@ -80,6 +67,7 @@ describe('console situation page', () => {
     await row.locator('button.close').click();
     await page.locator('[data-incident="INC-000001"]').waitFor({ state: 'detached' });
     expect((await api<{ state: string }>('GET', '/api/incidents/INC-000001')).body.state).toBe('closed');
-    await context.close();
+    expect(cp.errors).toEqual([]);
+    await cp.context.close();
   }, 60_000);
 });
