@@ -9,6 +9,7 @@ import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
 import { MAX_UPLINK_BYTES, type UplinkChannel } from '../../drivers/sdk/wire.js';
 import { ConsoleAuth } from './auth/console-auth.js';
+import { seesCase } from './auth/scope.js';
 import { buildAccountBook } from './broker/accounts.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBroker } from './broker/external.js';
@@ -284,8 +285,23 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
           }),
           metrics,
         ),
-        evidence: { store: evidenceStore, capture },
-        ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone } } : {}),
+        evidence: {
+          store: evidenceStore,
+          capture,
+          scope: {
+            gatewayDistrict: (gateway) => registry.districtOf(gateway),
+            deviceDistrict: (device) => registry.listDevices().find((d) => d.id === device)?.district,
+            assetDistrict: (asset) => city.assets.find((a) => a.id === asset)?.district,
+            handlerAssets: (user) =>
+              new Set(
+                (cases?.service.store.list({ unit: user.unit as string, limit: 5000 }) ?? [])
+                  .filter((c) => seesCase(user, c) && c.asset !== undefined)
+                  .map((c) => c.asset as string),
+              ),
+          },
+        },
+        ...(cases ? { cases: { cases, evidence: evidenceStore, timeZone: city.city.timezone, city } } : {}),
+        data: { store, registry, latest, city, ...(cases ? { cases } : {}) },
         ...(incidents
           ? {
               incidents: {

@@ -234,7 +234,10 @@ describe('SseFeed', () => {
         return writableLength;
       },
     } as unknown as ServerResponse;
-    feed.accept({ on: () => {} } as never, res);
+    feed.accept({ on: () => {} } as never, res, {
+      user: { id: 's', name: 's', role: 'city_supervisor' },
+      alive: () => true,
+    });
     for (let i = 0; i < 10 && !destroyed; i++) bus.emit('reading', reading(`D${i}`, 1000 + i));
     expect(destroyed).toBe(true);
     expect(feed.clientCount).toBe(0);

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import type { LoadedHubConfig } from '../../../config/load.js';
 import type { CatalogueConfig } from '../../../config/schema/catalogue.js';
-import type { Profile } from '../../../config/schema/rules.js';
+import type { Profile, RulesConfig } from '../../../config/schema/rules.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import type { CaptureCommands } from '../evidence/capture.js';
@@ -70,6 +70,8 @@ export class HubCases {
   readonly service: CaseService;
   /** The case catalogue in force (classes with names and limits), for GET /api/catalogue. */
   readonly catalogue: CatalogueConfig;
+  /** The rules in force (for GET /api/rules: the limits a chart draws). */
+  readonly rules: RulesConfig;
   private readonly queue: Job[] = [];
   private draining: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -94,6 +96,7 @@ export class HubCases {
     const catalogue = loadCatalogue(cityFile, city.catalogue);
     this.catalogue = catalogue;
     const rules = loadRules(cityFile, city.rules, createCatalogue(catalogue, calendar.workDayMs));
+    this.rules = rules;
     const targets = hub.cases.webhooks;
     this.service = openCaseService({
       city,

@@ -80,7 +80,8 @@ export interface Place {
 /** Which profile holds at a place; undefined: the city-wide one. */
 export type ProfileResolver = (place: Place) => Profile | undefined;
 
-const matches = (rule: RuleConfig, o: { kind?: string; asset?: string; assetKind?: string }) =>
+/** Whether a rule applies to a device of `kind` on `asset` (of `assetKind`). */
+export const matches = (rule: RuleConfig, o: { kind?: string; asset?: string; assetKind?: string }) =>
   (rule.match.deviceKinds.length === 0 || (o.kind !== undefined && rule.match.deviceKinds.includes(o.kind))) &&
   (rule.match.assetKinds.length === 0 || (o.assetKind !== undefined && rule.match.assetKinds.includes(o.assetKind))) &&
   (rule.match.assets.length === 0 || (o.asset !== undefined && rule.match.assets.includes(o.asset)));

@@ -22,13 +22,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { URGENCIES } from '../../../config/schema/catalogue.js';
+import type { CityConfig } from '../../../config/schema/city.js';
 import { PROFILES } from '../../../config/schema/rules.js';
+import { seesCase } from '../auth/scope.js';
 import { TransitionRefusedError, UnknownCaseError, UnknownCategoryError } from '../cases/errors.js';
 import { type HubCases, isOverdue } from '../cases/hub-cases.js';
 import { CASE_STATES, type CaseRecord, TERMINAL_STATES } from '../cases/model.js';
 import { localPeriod, type Period } from '../cases/period.js';
+import type { CaseFilter } from '../cases/store.js';
 import { ACTIONS, GUARDS } from '../cases/workflow.js';
 import type { EvidenceStore } from '../evidence/store.js';
+import { pointInPolygon } from '../geo.js';
 import { readJson, type Send, type SendError } from './evidence-routes.js';
 import { userOf } from './guard.js';
 
@@ -38,10 +42,14 @@ export interface CaseRouteDeps {
   evidence?: EvidenceStore;
   /** The city's time zone: `period=2026-11` is a month there. */
   timeZone: string;
+  /** Districts and assets, to hold a district commander's reports to their district. */
+  city: Pick<CityConfig, 'districts' | 'assets'>;
   now?: () => number;
 }
 
 const PAGE_MAX = 500;
+/** Cases of a unit read to find those dispatched to it (a unit's own list is short). */
+const HANDLER_SCAN_MAX = 5000;
 
 const transitionBody = z
   .object({
@@ -118,7 +126,7 @@ export function handleCaseRoute(
       return bad(`state must be one of ${CASE_STATES.join(', ')}`);
     const limit = Math.min(PAGE_MAX, Math.max(1, Number(q.get('limit') ?? 50) || 50));
     const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
-    const filter = {
+    const filter: CaseFilter = {
       ...(state ? { state: state as CaseRecord['state'] } : {}),
       ...opt('district', q.get('district')),
       ...opt('unit', q.get('unit')),
@@ -126,6 +134,12 @@ export function handleCaseRoute(
       ...opt('urgency', q.get('urgency')),
       ...(q.has('open') ? { open: q.get('open') !== 'false' } : {}),
     };
+    // Scope: a commander's district, a handler's unit. Asking for another gives an empty list.
+    const NOWHERE = '\u0000';
+    if (user.role === 'district_commander')
+      filter.district = filter.district === undefined || filter.district === user.district ? user.district : NOWHERE;
+    if (user.role === 'unit_handler')
+      filter.unit = filter.unit === undefined || filter.unit === user.unit ? user.unit : NOWHERE;
     let items: CaseRecord[];
     if (q.get('overdue') === 'true') {
       // Overdue is a property of the clock, not a column: the store's open cases past due, then the rest of the filter.
@@ -135,8 +149,14 @@ export function handleCaseRoute(
         );
       items = store
         .openCases()
-        .filter((c) => isOverdue(c, now) && matches(c))
+        .filter((c) => isOverdue(c, now) && matches(c) && seesCase(user, c))
         .sort((a, b) => b.reportedAt - a.reportedAt)
+        .slice(offset, offset + limit);
+    } else if (user.role === 'unit_handler') {
+      // Cases only proposed to the unit (not dispatched) are not the handler's: filter, then page.
+      items = store
+        .list({ ...filter, limit: HANDLER_SCAN_MAX, offset: 0 })
+        .filter((c) => seesCase(user, c))
         .slice(offset, offset + limit);
     } else items = store.list({ ...filter, limit, offset });
     send.json(res, 200, { items: items.map((c) => caseSummary(c, now)), limit, offset });
@@ -146,7 +166,8 @@ export function handleCaseRoute(
   if (what === 'cases' && id !== undefined && sub === undefined) {
     if (!only(['GET', 'HEAD'])) return true;
     const c = store.get(id);
-    if (!c) return fail(404, 'unknown-case', `no case "${id}"`);
+    // A case outside the user's scope is as unknown as a missing one: its existence is not told.
+    if (!c || !seesCase(user, c)) return fail(404, 'unknown-case', `no case "${id}"`);
     const signalsOffset = Math.max(0, Number(url.searchParams.get('signalsOffset') ?? 0) || 0);
     const capture = deps.cases.captureOf(id);
     send.json(res, 200, {
@@ -167,6 +188,8 @@ export function handleCaseRoute(
         const parsed = transitionBody.safeParse(body);
         if (!parsed.success) return bad(zodMessage(parsed.error));
         const b = parsed.data;
+        const current = store.get(id);
+        if (!current || !seesCase(user, current)) return fail(404, 'unknown-case', `no case "${id}"`);
         try {
           const next = deps.cases.apply(id, {
             action: b.action,
@@ -196,6 +219,8 @@ export function handleCaseRoute(
         const parsed = reportBody.safeParse(body);
         if (!parsed.success) return bad(zodMessage(parsed.error));
         const b = parsed.data;
+        if (user.role === 'district_commander' && reportDistrict(deps, b) !== user.district)
+          return fail(403, 'forbidden', `a district commander reports only inside ${user.district}`);
         try {
           const change = deps.cases.report({
             category: b.category as CaseRecord['category'],
@@ -306,4 +331,11 @@ function periodRange(q: URLSearchParams, timeZone: string, now: number): Period 
   if (from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) || from >= to)
     return 'give period=, or both from= and to= (ISO time or ms) with from before to';
   return { from, to };
+}
+
+/** The district a report is in: its asset's, else the district whose boundary holds its point. */
+function reportDistrict(deps: CaseRouteDeps, b: { asset?: string; point?: [number, number] }): string | undefined {
+  if (b.asset !== undefined) return deps.city.assets.find((a) => a.id === b.asset)?.district;
+  const point = b.point;
+  return point ? deps.city.districts.find((d) => pointInPolygon(point, d.boundary))?.id : undefined;
 }

@@ -9,17 +9,35 @@
  *                                                       every camera the city config names for the asset, at its preset
  *   GET  /api/commands/<id>                             a command's state, result and evidence ids
  *
+ * Scope (auth/scope.ts): a district commander sees and asks evidence, cameras, assets and commands of
+ * their district only (others are 404, as unknown); a unit handler opens evidence of the assets of
+ * the cases dispatched to their unit.
+ *
  * Errors are typed JSON `{ error, message }`: 404 unknown evidence/camera/command, 409 gateway
  * offline, 503 broker down, 400 a bad body.
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { seesAll, seesDistrict } from '../auth/scope.js';
+import type { ConsoleUser } from '../auth/users.js';
 import { type CaptureCommands, CaptureError } from '../evidence/capture.js';
 import type { EvidenceStore } from '../evidence/store.js';
+import { userOf } from './guard.js';
 
 export interface EvidenceRouteDeps {
   store: EvidenceStore;
   capture: CaptureCommands;
+  /** Where things are, to hold a user to their scope (auth/scope.ts). */
+  scope: {
+    /** The district of a gateway (evidence records name theirs). */
+    gatewayDistrict(gateway: string): string | undefined;
+    /** The district of a device (a camera) the hub knows. */
+    deviceDistrict(device: string): string | undefined;
+    /** The district of an asset of the city. */
+    assetDistrict(asset: string): string | undefined;
+    /** Assets of the cases a unit handler sees: the evidence they may open. */
+    handlerAssets(user: ConsoleUser): Set<string>;
+  };
 }
 
 export type Send = (res: ServerResponse, status: number, body: unknown) => void;
@@ -50,21 +68,32 @@ export function handleEvidenceRoute(
     if (!only(['GET', 'HEAD'])) return true;
     const q = url.searchParams;
     const limit = q.get('limit');
+    const user = userOf(req);
     send.json(
       res,
       200,
-      deps.store.list({
-        device: q.get('device') ?? undefined,
-        asset: q.get('asset') ?? undefined,
-        command: q.get('command') ?? undefined,
-        ...(limit ? { limit: Number(limit) || 100 } : {}),
-      }),
+      deps.store
+        .list({
+          device: q.get('device') ?? undefined,
+          asset: q.get('asset') ?? undefined,
+          command: q.get('command') ?? undefined,
+          ...(limit ? { limit: Number(limit) || 100 } : {}),
+        })
+        .filter((e) => seesDistrict(user, deps.scope.gatewayDistrict(e.gateway))),
     );
     return true;
   }
   if (what === 'evidence' && id !== undefined && (sub === undefined || sub === 'thumbnail')) {
     if (!only(['GET', 'HEAD'])) return true;
-    const record = deps.store.get(id);
+    const user = userOf(req);
+    const found = deps.store.get(id);
+    // Outside the user's scope evidence is as unknown as missing evidence.
+    const record =
+      found &&
+      (seesDistrict(user, deps.scope.gatewayDistrict(found.gateway)) ||
+        (user.role === 'unit_handler' && found.asset !== undefined && deps.scope.handlerAssets(user).has(found.asset)))
+        ? found
+        : undefined;
     const objectId = sub === 'thumbnail' ? record?.thumbnailId : record?.id;
     if (!record || !objectId) {
       const what = sub === 'thumbnail' && record ? 'has no thumbnail' : 'is not stored';
@@ -98,13 +127,18 @@ export function handleEvidenceRoute(
   }
   if (what === 'commands' && id !== undefined && sub === undefined) {
     if (!only(['GET', 'HEAD'])) return true;
-    const view = deps.capture.get(id);
+    const found = deps.capture.get(id);
+    const view = found && seesDistrict(userOf(req), found.district) ? found : undefined;
     if (!view) send.error(res, 404, 'unknown-command', `no command ${id} (unknown, or forgotten since a restart)`);
     else send.json(res, 200, view);
     return true;
   }
   if (what === 'assets' && id !== undefined && sub === 'capture') {
     if (!only(['POST'])) return true;
+    if (!seesDistrict(userOf(req), deps.scope.assetDistrict(id)) && !seesAll(userOf(req))) {
+      send.error(res, 404, 'unknown-asset', `no asset ${id} in your district`);
+      return true;
+    }
     readJson(req).then(
       (body) => {
         const mode = (body as { mode?: unknown })?.mode === 'clip' ? 'clip' : 'snapshot';
@@ -129,6 +163,10 @@ export function handleEvidenceRoute(
   }
   if (what === 'cameras' && id !== undefined && sub === 'capture') {
     if (!only(['POST'])) return true;
+    if (!seesDistrict(userOf(req), deps.scope.deviceDistrict(id)) && !seesAll(userOf(req))) {
+      send.error(res, 404, 'unknown-camera', `no camera ${id} in your district`);
+      return true;
+    }
     readJson(req).then(
       (body) =>
         deps.capture.capture(id, body).then(

@@ -39,6 +39,8 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'GET', path: '/api/devices', roles: DISTRICT },
   { method: 'GET', path: '/api/readings/latest', roles: DISTRICT },
   { method: 'GET', path: '/api/stream', roles: ALL },
+  { method: 'GET', path: '/api/telemetry', roles: DISTRICT },
+  { method: 'GET', path: '/api/rules', roles: DISTRICT },
   { method: 'GET', path: '/api/cases', roles: ALL },
   { method: 'GET', path: '/api/cases/:id', roles: ALL },
   { method: 'POST', path: '/api/cases/:id/transitions', roles: ALL },

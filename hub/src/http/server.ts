@@ -25,6 +25,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { CityConfig } from '../../../config/schema/city.js';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import { districtOfScope, seesAll, seesCase, seesDistrict } from '../auth/scope.js';
+import type { ConsoleUser } from '../auth/users.js';
 import type { GatewayRegistry } from '../ingest/gateways.js';
 import { listen } from '../listen.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
@@ -32,9 +34,10 @@ import { readingJson, type SseFeed } from '../live/sse.js';
 import { handleAuthRoute } from './auth-routes.js';
 import { type CaseRouteDeps, handleCaseRoute } from './case-routes.js';
 import { type ConsoleAssets, prepareConsole, serveConsole } from './console-assets.js';
+import { type DataRouteDeps, handleDataRoute } from './data-routes.js';
 import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.js';
 import { type FleetRouteDeps, handleFleetRoute } from './fleet-routes.js';
-import { type ApiGuard, type ConsoleRole, requireRole } from './guard.js';
+import { type ApiGuard, type ConsoleRole, requireRole, userOf } from './guard.js';
 import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -58,6 +61,8 @@ export interface HttpApiDeps {
   evidence?: EvidenceRouteDeps;
   /** The case core; without it the case routes are 404. */
   cases?: CaseRouteDeps;
+  /** History and rule limits for charts (/api/telemetry, /api/rules); without them those routes are 404. */
+  data?: DataRouteDeps;
   /** Incidents and the situation view; without them those routes are 404. */
   incidents?: IncidentRouteDeps;
   /** Fleet judging; without it the fleet routes are 404. */
@@ -75,6 +80,34 @@ export interface HttpApi {
 const incidentAuthorize = (req: IncomingMessage, res: ServerResponse, roles: readonly string[]) =>
   requireRole(req, res, ...(roles as ConsoleRole[]));
 
+/**
+ * The city geometry a user may see: the supervisor all; a commander the district boundaries (for
+ * context) with the grid cells, assets, routes and roads of their district; a unit handler the
+ * boundaries and grid cells with the assets of the cases dispatched to their unit.
+ */
+function cityFor(deps: HttpApiDeps, user: ConsoleUser): Record<string, unknown> {
+  const { city, districts, gridCells, assets, routes, roads = [] } = deps.city;
+  if (seesAll(user)) return { city, districts, gridCells, assets, routes, roads };
+  if (user.role === 'district_commander') {
+    const mine = <T extends { district: string }>(xs: readonly T[]) => xs.filter((x) => x.district === user.district);
+    return {
+      city,
+      districts,
+      gridCells: mine(gridCells),
+      assets: mine(assets),
+      routes: mine(routes),
+      roads: mine(roads),
+    };
+  }
+  const store = deps.cases?.cases.service.store;
+  const caseAssets = new Set(
+    (store?.list({ unit: user.unit as string, limit: 5000 }) ?? [])
+      .filter((c) => seesCase(user, c))
+      .map((c) => c.asset),
+  );
+  return { city, districts, gridCells, assets: assets.filter((a) => caseAssets.has(a.id)), routes: [], roads: [] };
+}
+
 export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://hub');
   const route = url.pathname.replace(/\/+$/, '') || '/';
@@ -87,22 +120,38 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
     '/': () => {
       serveConsole(deps.console, req, res, 'index.html');
     },
-    '/api/city': () => {
-      const { city, districts, gridCells, assets, routes: paths, roads = [] } = deps.city;
-      sendJson(res, 200, { city, districts, gridCells, assets, routes: paths, roads });
-    },
-    '/api/gateways': () => sendJson(res, 200, deps.registry.listGateways()),
-    '/api/devices': () => sendJson(res, 200, deps.registry.listDevices()),
+    '/api/city': () => sendJson(res, 200, cityFor(deps, userOf(req))),
+    '/api/gateways': () =>
+      sendJson(
+        res,
+        200,
+        deps.registry.listGateways().filter((g) => seesDistrict(userOf(req), g.district)),
+      ),
+    '/api/devices': () =>
+      sendJson(
+        res,
+        200,
+        deps.registry.listDevices().filter((d) => seesDistrict(userOf(req), d.district)),
+      ),
     '/api/readings/latest': () => {
       const q = url.searchParams;
+      const user = userOf(req);
+      const asked = q.get('district') ?? undefined;
+      const held = districtOfScope(user);
       const filter = {
         device: q.get('device') ?? undefined,
         kind: q.get('kind') ?? undefined,
-        district: q.get('district') ?? undefined,
+        district: held === undefined || asked === undefined || asked === held ? (held ?? asked) : '\u0000',
       };
       sendJson(res, 200, deps.latest.query(filter).map(readingJson));
     },
-    '/api/stream': () => deps.sse.accept(req, res),
+    '/api/stream': () => {
+      const session = deps.guard.auth.sessionOf(req);
+      deps.sse.accept(req, res, {
+        user: userOf(req),
+        alive: () => session !== undefined && deps.guard.auth.sessions.get(session.id) !== undefined,
+      });
+    },
     '/metrics': () => {
       const text = deps.metrics.render();
       res.writeHead(200, {
@@ -129,6 +178,9 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
   }
   if (!handler && deps.fleet) {
     if (handleFleetRoute(deps.fleet, req, res, url, route, { json: sendJson, error: sendError })) return;
+  }
+  if (!handler && deps.data) {
+    if (handleDataRoute(deps.data, req, res, url, route)) return;
   }
   if (!handler && deps.evidence) {
     if (handleEvidenceRoute(deps.evidence, req, res, url, route, { json: sendJson, error: sendError })) return;

@@ -4,11 +4,15 @@
  * (a case opened, joined or moved: `effect` plus the case without its history). New clients
  * first get the latest reading of every device. A comment line every 15 s keeps proxies from
  * closing an idle stream. A client that does not keep up is dropped once `maxBufferedBytes` sit
- * unsent in its socket, rather than letting the hub's memory grow.
+ * unsent in its socket, rather than letting the hub's memory grow. Each stream carries only what
+ * its session's user may see (auth/scope.ts) and ends when the session ends (checked at each
+ * heartbeat).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../drivers/sdk/log.js';
 import type { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
+import { seesCase, seesDistrict } from '../auth/scope.js';
+import type { ConsoleUser } from '../auth/users.js';
 import type { CaseUpdate, LiveBus, LiveReading } from './bus.js';
 import type { LatestValueCache } from './latest-cache.js';
 
@@ -38,8 +42,19 @@ export function caseJson({ effect, case: c }: CaseUpdate): Record<string, unknow
   return { effect, ...rest, last: history.at(-1) };
 }
 
+/** Whose stream it is: events outside the user's scope are not sent; it ends when the session does. */
+export interface StreamViewer {
+  user: ConsoleUser;
+  /** False once the session has ended (logout, expiry): checked at every heartbeat. */
+  alive(): boolean;
+}
+
+/** Which clients an event goes to. */
+type Audience = (user: ConsoleUser) => boolean;
+const EVERYONE: Audience = () => true;
+
 export class SseFeed {
-  private readonly clients = new Set<ServerResponse>();
+  private readonly clients = new Map<ServerResponse, StreamViewer>();
   private readonly heartbeatMs: number;
   private readonly maxBufferedBytes: number;
   private readonly dropped;
@@ -64,23 +79,28 @@ export class SseFeed {
       // Checked here, not only in broadcast(): building the JSON of every reading for nobody cost
       // ~12 % of the hub's CPU in the ingest bench.
       bus.on('reading', (r) => {
-        if (this.clients.size > 0) this.broadcast('reading', readingJson(r));
+        if (this.clients.size > 0) this.broadcast('reading', readingJson(r), (u) => seesDistrict(u, r.district));
       }),
       bus.on('event', (e) =>
-        this.broadcast('event', { ...e.event, district: e.district, gateway: e.gateway, receivedAt: e.receivedAt }),
+        this.broadcast(
+          'event',
+          { ...e.event, district: e.district, gateway: e.gateway, receivedAt: e.receivedAt },
+          (u) => seesDistrict(u, e.district),
+        ),
       ),
-      bus.on('gateway', (g) => this.broadcast('gateway', g)),
-      bus.on('case', (c) => this.broadcast('case', caseJson(c))),
-      bus.on('profile', (p) => this.broadcast('profile', p)),
+      bus.on('gateway', (g) => this.broadcast('gateway', g, (u) => seesDistrict(u, g.district))),
+      bus.on('case', (c) => this.broadcast('case', caseJson(c), (u) => seesCase(u, c.case))),
+      bus.on('profile', (p) => this.broadcast('profile', p, EVERYONE)),
+      // Emergencies are city-wide news: every role sees incidents and closures (the routes scope the detail).
       bus.on('incident', ({ effect, incident: { history, ...rest } }) =>
-        this.broadcast('incident', { effect, ...rest, last: history.at(-1) }),
+        this.broadcast('incident', { effect, ...rest, last: history.at(-1) }, EVERYONE),
       ),
-      bus.on('closure', (c) => this.broadcast('closure', { action: c.action, ...c.closure })),
+      bus.on('closure', (c) => this.broadcast('closure', { action: c.action, ...c.closure }, EVERYONE)),
     );
   }
 
-  /** Takes over one HTTP request as an event stream until the client goes away. */
-  accept(req: IncomingMessage, res: ServerResponse): void {
+  /** Takes over one HTTP request as an event stream of what `viewer` may see, until the client goes away or the session ends. */
+  accept(req: IncomingMessage, res: ServerResponse, viewer: StreamViewer): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -88,16 +108,27 @@ export class SseFeed {
       'x-accel-buffering': 'no',
     });
     res.write(': citygrid live stream\n\n');
-    this.clients.add(res);
+    this.clients.set(res, viewer);
     const forget = () => this.clients.delete(res);
     req.on('close', forget);
     res.on('close', forget);
     res.on('error', forget);
-    for (const r of this.latest.query()) this.send(res, 'reading', readingJson(r));
+    for (const r of this.latest.query())
+      if (seesDistrict(viewer.user, r.district)) this.send(res, 'reading', readingJson(r));
     if (!this.heartbeat) {
-      this.heartbeat = setInterval(() => this.writeAll(': ping\n\n'), this.heartbeatMs);
+      this.heartbeat = setInterval(() => this.ping(), this.heartbeatMs);
       this.heartbeat.unref();
     }
+  }
+
+  /** Ends the streams of sessions that ended, and keeps the others' proxies from closing them. */
+  private ping(): void {
+    for (const [res, viewer] of this.clients) {
+      if (viewer.alive()) continue;
+      this.clients.delete(res);
+      res.end();
+    }
+    this.writeAll(': ping\n\n', EVERYONE);
   }
 
   get clientCount(): number {
@@ -108,21 +139,21 @@ export class SseFeed {
   close(): void {
     for (const off of this.unsubscribe) off();
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
   }
 
-  private broadcast(event: string, data: unknown): void {
+  private broadcast(event: string, data: unknown, audience: Audience): void {
     if (this.clients.size === 0) return;
-    this.writeAll(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.writeAll(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, audience);
   }
 
   private send(res: ServerResponse, event: string, data: unknown): void {
     this.write(res, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
-  private writeAll(chunk: string): void {
-    for (const res of this.clients) this.write(res, chunk);
+  private writeAll(chunk: string, audience: Audience): void {
+    for (const [res, viewer] of this.clients) if (audience(viewer.user)) this.write(res, chunk);
   }
 
   private write(res: ServerResponse, chunk: string): void {

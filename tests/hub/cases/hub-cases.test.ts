@@ -200,7 +200,9 @@ describe('case routes', () => {
         error: (r: typeof res, status: number, error: string, message: string) =>
           send.json(r, status, { error, message }),
       };
-      if (!handleCaseRoute({ cases, timeZone: 'Asia/Shanghai', now: () => now }, req, res, url, url.pathname, send))
+      if (
+        !handleCaseRoute({ cases, timeZone: 'Asia/Shanghai', now: () => now, city }, req, res, url, url.pathname, send)
+      )
         send.error(res, 404, 'not-found', url.pathname);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
