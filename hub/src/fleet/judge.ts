@@ -8,8 +8,10 @@
  *     a tunnel, is put back in time order and splits the gap into stretches that count);
  *   - both fixes are working: the working field on AND speed inside the role's work band;
  *   - the whole stretch lies inside the task's window [from, by].
- * The stretch is sampled every few metres; two consecutive samples within `corridorM` of a segment
- * cover the segment between their projections. Crossing a road covers (almost) nothing of it.
+ * When both ends are within `corridorM` of a segment, the segment between their projections is
+ * covered; crossing a road projects both ends to about the same place and covers nothing. When
+ * only one end is (a turn onto or off the road), the stretch is walked from that end in steps of
+ * corridorM / 2 and covers the segment as far as it stays within the corridor.
  * Several vehicles on one task (ploughs on priority roads) cover its roads together (union).
  *
  * Also per vehicle, from fixes in time order: dwell (stopped longer than `maxDwellMs` away from every
@@ -333,20 +335,42 @@ export class CoverageJudge {
     if (!this.working(a, config.role, kmh) || !this.working(b, config.role, kmh)) return;
     if (sameDay) today.workingM += dist;
     const tasks = (this.tasksOf.get(vehicleId) ?? []).filter((t) => t.task.from <= a.ts && b.ts <= t.task.by);
+    // Both ends near a road: the stretch between their projections is driven (straight driving
+    // along it; crossing it projects both ends to about the same place and covers nothing).
+    // One end only (turning onto or off the road): walk from that end in steps of corridorM / 2
+    // while still near the road, and cover as far as that.
+    const corridor = this.params.corridorM;
+    const atA = new Map(this.network.near([a.lon, a.lat], corridor).map((h) => [h.road, h]));
+    const atB = new Map(this.network.near([b.lon, b.lat], corridor).map((h) => [h.road, h]));
+    for (const [road, ha] of atA) {
+      const hb = atB.get(road);
+      if (hb) this.cover(road, ha.alongM, hb.alongM, b.ts, tasks);
+      else this.coverPart(road, ha.alongM, a, b, dist, b.ts, tasks);
+    }
+    for (const [road, hb] of atB) if (!atA.has(road)) this.coverPart(road, hb.alongM, b, a, dist, b.ts, tasks);
+  }
+
+  /** Covers a road from `alongM` (where `near` projects) as far as the stretch towards `far` stays near it. */
+  private coverPart(
+    road: number,
+    alongM: number,
+    near: Fix,
+    far: Fix,
+    dist: number,
+    ts: number,
+    tasks: readonly TaskState[],
+  ): void {
     const n = Math.max(1, Math.ceil(dist / this.stepM));
-    let prev = new Map<number, number>();
-    for (let k = 0; k <= n; k++) {
+    let last = alongM;
+    for (let k = 1; k < n; k++) {
       const s = k / n;
       // Consecutive fixes are at most maxGapM apart: interpolating lon/lat is exact to centimetres.
-      const p: LonLat = [a.lon + (b.lon - a.lon) * s, a.lat + (b.lat - a.lat) * s];
-      const here = new Map<number, number>();
-      for (const near of this.network.near(p, this.params.corridorM)) {
-        here.set(near.road, near.alongM);
-        const before = prev.get(near.road);
-        if (before !== undefined) this.cover(near.road, before, near.alongM, b.ts, tasks);
-      }
-      prev = here;
+      const p: LonLat = [near.lon + (far.lon - near.lon) * s, near.lat + (far.lat - near.lat) * s];
+      const hit = this.network.nearRoad(p, road, this.params.corridorM);
+      if (!hit) break;
+      last = hit.alongM;
     }
+    this.cover(road, alongM, last, ts, tasks);
   }
 
   private cover(road: number, a: number, b: number, ts: number, tasks: readonly TaskState[]): void {

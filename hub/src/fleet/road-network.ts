@@ -5,7 +5,7 @@
  * @turf (point to piece, position along the piece). Built once per road set; immutable.
  */
 
-import { distance, lineString, nearestPointOnLine, point } from '@turf/turf';
+import { distance, lineString, nearestPointOnLine } from '@turf/turf';
 import Flatbush from 'flatbush';
 import type { Feature, LineString } from 'geojson';
 import type { Road } from '../../../config/schema/fleet.js';
@@ -24,6 +24,11 @@ export interface NearRoad {
 
 interface Piece {
   road: number;
+  /** Bounding box of the piece itself, degrees: a cheap test before measuring with @turf. */
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
   /** Metres along the road where the piece starts. */
   offsetM: number;
   lengthM: number;
@@ -44,6 +49,8 @@ export class RoadNetwork {
   readonly lengthM: readonly number[];
   private readonly byId: Map<string, number>;
   private readonly pieces: Piece[] = [];
+  /** Piece indexes of each road. */
+  private readonly piecesOf: number[][] = [];
   private readonly index: Flatbush | undefined;
 
   /** `padM`: the largest radius `near` will be asked for. */
@@ -52,12 +59,25 @@ export class RoadNetwork {
     this.byId = new Map(roads.map((r, i) => [r.id, i]));
     const lengths: number[] = [];
     roads.forEach((road, i) => {
+      this.piecesOf.push([]);
       let offset = 0;
       for (let k = 1; k < road.path.length; k++) {
         const a = road.path[k - 1] as [number, number];
         const b = road.path[k] as [number, number];
         const len = distance(a, b, { units: 'meters' });
-        if (len > 0) this.pieces.push({ road: i, offsetM: offset, lengthM: len, line: lineString([a, b]) });
+        if (len > 0) {
+          (this.piecesOf[i] as number[]).push(this.pieces.length);
+          this.pieces.push({
+            road: i,
+            minX: Math.min(a[0], b[0]),
+            minY: Math.min(a[1], b[1]),
+            maxX: Math.max(a[0], b[0]),
+            maxY: Math.max(a[1], b[1]),
+            offsetM: offset,
+            lengthM: len,
+            line: lineString([a, b]),
+          });
+        }
         offset += len;
       }
       lengths.push(offset);
@@ -90,18 +110,39 @@ export class RoadNetwork {
     if (!this.index) return [];
     const candidates = this.index.search(p[0], p[1], p[0], p[1]);
     if (candidates.length === 0) return [];
-    const pt = point([p[0], p[1]]);
+    const { dLat, dLon } = degrees(radiusM, p[1]);
     const best = new Map<number, NearRoad>();
     for (const i of candidates) {
       const piece = this.pieces[i] as Piece;
-      const snap = nearestPointOnLine(piece.line, pt, { units: 'meters' }).properties;
-      if (snap.pointDistance > radiusM) continue;
+      // The index is padded for the largest radius: skip pieces out of reach of this one unmeasured.
+      if (p[0] < piece.minX - dLon || p[0] > piece.maxX + dLon || p[1] < piece.minY - dLat || p[1] > piece.maxY + dLat)
+        continue;
+      const hit = this.measure(piece, p, radiusM);
       const prev = best.get(piece.road);
-      if (prev && prev.distM <= snap.pointDistance) continue;
-      const along = piece.offsetM + Math.min(piece.lengthM, Math.max(0, snap.lineDistance));
-      best.set(piece.road, { road: piece.road, distM: snap.pointDistance, alongM: along });
+      if (hit && (!prev || hit.distM < prev.distM)) best.set(piece.road, hit);
     }
     return [...best.values()];
+  }
+
+  /** The nearest point of one road within `radiusM`, or undefined. */
+  nearRoad(p: LonLat, road: number, radiusM: number): NearRoad | undefined {
+    const { dLat, dLon } = degrees(radiusM, p[1]);
+    let best: NearRoad | undefined;
+    for (const i of this.piecesOf[road] ?? []) {
+      const piece = this.pieces[i] as Piece;
+      if (p[0] < piece.minX - dLon || p[0] > piece.maxX + dLon || p[1] < piece.minY - dLat || p[1] > piece.maxY + dLat)
+        continue;
+      const hit = this.measure(piece, p, radiusM);
+      if (hit && (!best || hit.distM < best.distM)) best = hit;
+    }
+    return best;
+  }
+
+  private measure(piece: Piece, p: LonLat, radiusM: number): NearRoad | undefined {
+    const snap = nearestPointOnLine(piece.line, [p[0], p[1]], { units: 'meters' }).properties;
+    if (snap.pointDistance > radiusM) return undefined;
+    const along = piece.offsetM + Math.min(piece.lengthM, Math.max(0, snap.lineDistance));
+    return { road: piece.road, distM: snap.pointDistance, alongM: along };
   }
 
   /** The point `alongM` metres along the road (for a case's location: its middle). */
