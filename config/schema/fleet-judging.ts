@@ -88,6 +88,23 @@ export const fleetJudgingSchema = z
       .max(2000)
       .default(60)
       .describe('A working vehicle further than this from every road it is assigned today is off route. Default 60.'),
+    snowPlan: z
+      .object({
+        within: duration(
+          'Ploughs and spreaders must cover the priority roads of a snow incident’s districts within this long of its opening. Default 4h.',
+        ).prefault('4h'),
+        minCoverage: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(0.9)
+          .describe('Share of each priority road’s length to be covered. Default 0.9.'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'The snow plan (抗雪防冻): a priority road short of minCoverage at the deadline raises a 道路积雪结冰 (event:0407) case.',
+      ),
     tick: duration('How often deadlines are checked and judging state is saved. Default 5s.').prefault('5s'),
   })
   .strict();

@@ -31,6 +31,7 @@ import type { ReadingPoint } from '../telemetry/point-mapping.js';
 import { CoverageJudge, type JudgeParams, type Verdict } from './judge.js';
 import { LocalDays } from './local-day.js';
 import { dailyTasks } from './plan.js';
+import { SnowPlan } from './snow-plan.js';
 import type { FleetIncident } from './vehicle-watch.js';
 
 /** Category of a segment not covered by its deadline: 道路不洁 (road not cleaned on time). */
@@ -53,7 +54,10 @@ export interface HubFleetOptions {
 
 export class HubFleet {
   readonly judge: CoverageJudge;
+  /** Ploughs and spreaders on the priority roads of snow incidents; none without priority roads. */
+  readonly snow: SnowPlan | undefined;
   readonly days: LocalDays;
+  private readonly unsubscribe: () => void;
   private readonly queue: ReadingPoint[] = [];
   private draining: NodeJS.Immediate | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -113,6 +117,16 @@ export class HubFleet {
     if (!meta)
       o.cases.service.store.save({ ruleState: [this.row(RULE_META, 'since', { at: this.since })] }, this.since);
     this.refreshTasks();
+    this.snow = city.roads.some((r) => r.priority)
+      ? new SnowPlan({ city, config: f, cases: o.cases, log: o.log, now: this.now })
+      : undefined;
+    this.unsubscribe = o.bus.on('incident', ({ incident }) => {
+      try {
+        this.snow?.onIncident(incident);
+      } catch (err) {
+        o.log.error({ err, incident: incident.id }, 'Snow plan not updated');
+      }
+    });
 
     const m = o.metrics;
     this.incidents = m.counter(
@@ -162,6 +176,7 @@ export class HubFleet {
     try {
       verdicts = this.judge.due(this.now(), this.graceMs);
       this.raiseCases(verdicts);
+      this.snow?.tick(this.now());
     } catch (err) {
       this.o.log.error({ err }, 'Fleet deadline check failed; trying again on the next tick');
     }
@@ -174,6 +189,7 @@ export class HubFleet {
     this.drain();
     this.save();
     this.closed = true;
+    this.unsubscribe();
     clearInterval(this.timer);
     if (this.draining) clearImmediate(this.draining);
   }
@@ -199,6 +215,8 @@ export class HubFleet {
       if (!fix) continue;
       try {
         for (const incident of this.judge.onFix(p.reading.device, fix)) this.publish(incident, p);
+        const role = this.judge.vehicle(p.reading.device)?.config.role;
+        if (this.snow && role && this.snow.watches(role)) this.snow.onFix(p.reading.device, fix);
       } catch (err) {
         this.o.log.error({ err, device: p.reading.device }, 'Fleet judge refused a position');
       }

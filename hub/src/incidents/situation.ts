@@ -22,7 +22,8 @@ export type CoverageProvider = (districts: readonly string[]) => unknown;
 /**
  * The fleet judging's view for the situation: the judged vehicles of the districts (ploughs,
  * spreaders, sweepers…: position, working state, coverage of their segments today) and today's
- * coverage of the districts' priority roads by any working vehicle.
+ * coverage of the districts' priority roads by any working vehicle; with priority roads, the snow
+ * plan (ploughs and spreaders on them, each snow incident's plan and deadline).
  */
 export function fleetCoverage(fleet: HubFleet, city: Pick<CityConfig, 'roads'>, now: () => number): CoverageProvider {
   return (districts) => {
@@ -32,7 +33,8 @@ export function fleetCoverage(fleet: HubFleet, city: Pick<CityConfig, 'roads'>, 
     );
     const ids = city.roads.filter((r) => r.priority && districts.includes(r.district)).map((r) => r.id);
     const priorityRoads = ids.length > 0 ? roadsJson(fleet, at, ids).roads : [];
-    return { vehicles, priorityRoads };
+    // The snow plan: coverage of the priority roads by ploughs and spreaders, and the incidents' plans.
+    return { vehicles, priorityRoads, ...(fleet.snow ? { snowPlan: fleet.snow.view(districts, at) } : {}) };
   };
 }
 

@@ -14,6 +14,7 @@ import { MetricsRegistry } from '../../../drivers/sdk/metrics.js';
 import { HubCases } from '../../../hub/src/cases/hub-cases.js';
 import { COVERAGE_CATEGORY, HubFleet } from '../../../hub/src/fleet/hub-fleet.js';
 import { fleetJson, roadsJson } from '../../../hub/src/fleet/views.js';
+import type { Incident } from '../../../hub/src/incidents/model.js';
 import { type CaseUpdate, LiveBus, type LiveEvent } from '../../../hub/src/live/bus.js';
 import { ReadingPoint } from '../../../hub/src/telemetry/point-mapping.js';
 import { CITY_FILE, city as exampleCity } from '../cases/fixtures.js';
@@ -206,5 +207,48 @@ describe('HubFleet', () => {
       ['vehicle.speeding', 'end'],
     ]);
     expect(hub.metrics.render()).toMatch(/citygrid_fleet_incidents_total\{kind="speeding"\} 1/);
+  });
+
+  it('the snow plan: a snow incident opens a plan for the priority roads; a road missed by its deadline is a 0407 case', async () => {
+    const plough = vehicle('PL-1', { role: 'plough', assignments: [] });
+    const hub = start([vehicle('SW-1'), plough], { snowPlan: { within: '2h' } });
+    now = sh(`${DAY} 03:00`);
+    const incident = {
+      id: 'INC-000001',
+      type: 'snow',
+      scope: { districts: ['xihu'] },
+      level: 'III',
+      state: 'open',
+      openedAt: now,
+      updatedAt: now,
+      history: [],
+    } as unknown as Incident;
+    bus.emit('incident', { effect: 'open', incident });
+    // The plough covers 600 m of B, the only priority road, at 36 km/h (100 m per 10 s).
+    const fast = readings('PL-1', hundreds(0, 600).map(north), sh(`${DAY} 03:30`)).map(
+      (p, i) =>
+        new ReadingPoint(
+          { ...p.reading, ts: sh(`${DAY} 03:30`) + i * 10_000, fields: { ...p.reading.fields, speed_kmh: 36 } },
+          p.district,
+          p.gateway,
+          undefined,
+          undefined,
+          p.receivedAt,
+        ),
+    );
+    hub.fleet.onStored({ readings: fast });
+    await turn();
+    const view = hub.fleet.snow?.view(['xihu'], now) as { roads: { id: string; coverage: number }[]; plans: unknown[] };
+    expect(view.roads.map((r) => [r.id, Math.round(r.coverage * 100)])).toEqual([['RD-B', 60]]);
+    expect(view.plans).toHaveLength(1);
+    now = sh(`${DAY} 05:09`); // 2 h + 10 min grace after 03:00
+    hub.fleet.tick();
+    expect(updates.filter((u) => u.case.category === 'event:0407')).toEqual([]);
+    now = sh(`${DAY} 05:10`);
+    hub.fleet.tick();
+    hub.fleet.tick();
+    const snowCases = updates.filter((u) => u.effect === 'opened' && u.case.category === 'event:0407');
+    expect(snowCases).toHaveLength(1);
+    expect(snowCases[0]?.case).toMatchObject({ unit: 'xihu-sanitation', district: 'xihu', state: 'filed' });
   });
 });
