@@ -59,7 +59,12 @@ it('lists the district’s vehicles with their coverage and the coverage of its 
     };
     expect(view.vehicles.map((v) => [v.id, v.working])).toEqual([['SW-1', true]]);
     expect(view.priorityRoads.map((r) => [r.id, Math.round(r.coverage * 10)])).toEqual([['RD-B', 5]]);
-    expect(fleetCoverage(fleet, city, () => now)(['gongshu'])).toEqual({ vehicles: [], priorityRoads: [] });
+    // Gongshu has neither vehicles nor priority roads here; the snow plan (RD-B is a priority road) has nothing there.
+    expect(fleetCoverage(fleet, city, () => now)(['gongshu'])).toEqual({
+      vehicles: [],
+      priorityRoads: [],
+      snowPlan: { day: '2026-06-01', roads: [], vehicles: [], plans: [] },
+    });
   } finally {
     fleet.close();
     cases.close();
