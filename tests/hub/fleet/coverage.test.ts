@@ -96,6 +96,20 @@ describe('coverage of a segment = share of its length driven while working', () 
     expect(Math.abs((j.taskViews('SW-1')[0]?.roads[0]?.coveredM ?? 0) - 600)).toBeLessThan(6);
   });
 
+  it('a turn between fixes: the diagonal covers each road only as far as it stays within the corridor', () => {
+    const j = judgeOf();
+    const t0 = sh(`${DAY} 07:00`);
+    // Down B from 1000 to 100 m, then (20 s later) on A at 100 m and on to 1000 m: the stretch
+    // north(100) -> east(100) cuts the corner (141 m). Walked in 19 steps of 7.4 m from north(100), it
+    // is within 15 m of B for s = k/19 <= 0.15, i.e. k <= 2: B covered down to 100 * (1 - 2/19) =
+    // 89.5 m, so [89.5, 1000] = 910.5 m = 91.05 %; A the same from the other end.
+    const down = hundreds(100, 1000).reverse().map(north);
+    const track = [...drive(down, t0, true), ...drive(hundreds(100, 1000).map(east), t0 + down.length * 20_000, true)];
+    for (const f of track) j.onFix('SW-1', f);
+    const [view] = j.taskViews('SW-1');
+    for (const r of view?.roads ?? []) expect(Math.abs(r.coverage - 0.9105), r.road.id).toBeLessThan(0.01);
+  });
+
   it('does not count driving outside the window, too fast, or by a role that is not judged', () => {
     const plough = vehicle('PL-1', { role: 'plough' });
     const j = judgeOf([vehicle('SW-1'), plough]);
