@@ -70,6 +70,8 @@ export class HubFleet {
   private readonly verdicts;
   private readonly judged;
   private closed = false;
+  /** Local day the daily tasks were last built for. */
+  private tasksDay: string | undefined;
 
   constructor(private readonly o: HubFleetOptions) {
     const { hub, city } = o.loaded;
@@ -194,11 +196,13 @@ export class HubFleet {
     if (this.draining) clearImmediate(this.draining);
   }
 
-  /** Today's and yesterday's daily tasks (yesterday's late ones are judged after midnight). */
+  /** Today's and yesterday's daily tasks (yesterday's late ones are judged after midnight); rebuilt when the day changes. */
   private refreshTasks(): void {
     const { city, hub } = this.o.loaded;
     const now = this.now();
     const today = this.days.key(now);
+    if (today === this.tasksDay) return;
+    this.tasksDay = today;
     const yesterday = this.days.key(this.days.period(today).from - 1);
     this.judge.setTasks([
       ...dailyTasks(city.vehicles, hub.fleet.roles, city.roads, this.days, yesterday),
