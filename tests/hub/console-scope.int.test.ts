@@ -174,6 +174,17 @@ describe('scope by role', () => {
     expect((await api(gongshu)('GET', '/api/rules?asset=UP-XH-001')).status).toBe(404);
   });
 
+  it('colours assets by their worst open case, within the scope', async () => {
+    const status = async (u: TestConsoleUser) =>
+      (await api(u)<{ asset: string; openCases: number; worstUrgency: string }[]>('GET', '/api/assets/status')).body;
+    expect((await status(TEST_SUPERVISOR)).map((a) => a.asset).sort()).toEqual(['UP-GS-001', 'UP-XH-001']);
+    expect((await status(xihu)).map((a) => a.asset)).toEqual(['UP-XH-001']);
+    expect((await status(gongshu)).map((a) => a.asset)).toEqual(['UP-GS-001']);
+    expect(await status(handler)).toEqual([expect.objectContaining({ asset: 'UP-XH-001', openCases: 1 })]);
+    const gateways = (await api(xihu)<{ id: string; devicesOffline: number }[]>('GET', '/api/gateways')).body;
+    expect(gateways).toEqual([expect.objectContaining({ id: 'gw-xh-01', devicesOffline: expect.any(Number) })]);
+  });
+
   it('filters the event stream per session: readings and cases of the scope only', async () => {
     const seen = (u: TestConsoleUser, event: string) =>
       (streams.get(u) as FollowedStream).events.filter((e) => e.event === event).map((e) => e.data);

@@ -213,6 +213,34 @@ describe('HTTP API', () => {
 });
 
 describe('SseFeed', () => {
+  it('ends a stream at the first heartbeat after its session ended', async () => {
+    const bus = new LiveBus(silentLogger());
+    const feed = new SseFeed(bus, new LatestValueCache(), silentLogger(), new MetricsRegistry(), { heartbeatMs: 20 });
+    let alive = true;
+    let ended = false;
+    const res = {
+      writeHead: () => res,
+      write: () => true,
+      destroy: () => {},
+      on: () => res,
+      end: () => {
+        ended = true;
+      },
+      writableLength: 0,
+    } as unknown as ServerResponse;
+    feed.accept({ on: () => {} } as never, res, {
+      user: { id: 'c', name: 'c', role: 'district_commander', district: 'xihu' },
+      alive: () => alive,
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(ended).toBe(false);
+    alive = false;
+    for (let i = 0; i < 100 && !ended; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(true);
+    expect(feed.clientCount).toBe(0);
+    feed.close();
+  });
+
   it('drops a client whose unsent buffer exceeds the bound instead of growing memory', () => {
     const bus = new LiveBus(silentLogger());
     const metrics = new MetricsRegistry();

@@ -12,11 +12,18 @@
  *       `levels` per profile ({ normal: [{ at, urgency }], flood?, snow? }), `inForce` the city-wide
  *       profile (an incident's per-district profile is on /api/situation).
  *
- * Scope: a district commander gets devices and assets of their district only (others: 404).
+ *   GET /api/assets/status
+ *       [{ asset, district, openCases, worstUrgency, worstState, cases: [id...] }] for every asset with an
+ *       open case: the map colours assets by the most urgent open case on them.
+ *
+ * Scope: a district commander gets devices and assets of their district only (others: 404); a unit
+ * handler the assets of the cases dispatched to their unit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { URGENCIES } from '../../../config/schema/catalogue.js';
 import type { CityConfig } from '../../../config/schema/city.js';
-import { seesDistrict } from '../auth/scope.js';
+import { seesCase, seesDistrict } from '../auth/scope.js';
+import type { ConsoleUser } from '../auth/users.js';
 import type { HubCases } from '../cases/hub-cases.js';
 import { matches } from '../cases/rules.js';
 import type { GatewayRegistry } from '../ingest/gateways.js';
@@ -87,7 +94,7 @@ export function handleDataRoute(
   url: URL,
   route: string,
 ): boolean {
-  if (route !== '/api/telemetry' && route !== '/api/rules') return false;
+  if (route !== '/api/telemetry' && route !== '/api/rules' && route !== '/api/assets/status') return false;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
@@ -95,6 +102,10 @@ export function handleDataRoute(
     return true;
   }
   const user = userOf(req);
+  if (route === '/api/assets/status') {
+    sendJson(res, 200, assetStatus(deps, user));
+    return true;
+  }
   const q = url.searchParams;
   const deviceId = q.get('device');
   const device = deviceId ? deviceInfo(deps, deviceId) : undefined;
@@ -181,4 +192,32 @@ export function handleDataRoute(
     })),
   });
   return true;
+}
+
+/** Open cases per asset, worst urgency first, within the user's scope. */
+function assetStatus(deps: DataRouteDeps, user: ConsoleUser): Record<string, unknown>[] {
+  const rank = (u: string) => URGENCIES.indexOf(u as (typeof URGENCIES)[number]);
+  const byAsset = new Map<string, { district?: string; cases: { id: string; urgency: string; state: string }[] }>();
+  for (const c of deps.cases?.service.store.openCases() ?? []) {
+    if (!c.asset || !seesCase(user, c)) continue;
+    const entry = byAsset.get(c.asset) ?? { ...(c.district ? { district: c.district } : {}), cases: [] };
+    entry.cases.push({ id: c.id, urgency: c.urgency, state: c.state });
+    byAsset.set(c.asset, entry);
+  }
+  return [...byAsset.entries()]
+    .map(([asset, e]) => {
+      const worst = [...e.cases].sort((a, b) => rank(b.urgency) - rank(a.urgency))[0] as {
+        urgency: string;
+        state: string;
+      };
+      return {
+        asset,
+        district: e.district,
+        openCases: e.cases.length,
+        worstUrgency: worst.urgency,
+        worstState: worst.state,
+        cases: e.cases.map((c) => c.id),
+      };
+    })
+    .sort((a, b) => rank(b.worstUrgency) - rank(a.worstUrgency) || a.asset.localeCompare(b.asset));
 }

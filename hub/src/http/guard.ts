@@ -41,6 +41,7 @@ export const ROUTES: readonly RouteRule[] = [
   { method: 'GET', path: '/api/stream', roles: ALL },
   { method: 'GET', path: '/api/telemetry', roles: DISTRICT },
   { method: 'GET', path: '/api/rules', roles: DISTRICT },
+  { method: 'GET', path: '/api/assets/status', roles: ALL },
   { method: 'GET', path: '/api/cases', roles: ALL },
   { method: 'GET', path: '/api/cases/:id', roles: ALL },
   { method: 'POST', path: '/api/cases/:id/transitions', roles: ALL },

@@ -108,6 +108,13 @@ function cityFor(deps: HttpApiDeps, user: ConsoleUser): Record<string, unknown> 
   return { city, districts, gridCells, assets: assets.filter((a) => caseAssets.has(a.id)), routes: [], roads: [] };
 }
 
+/** Devices of a gateway whose last state says offline (drivers report them in births and events). */
+function offlineDevices(deps: HttpApiDeps, gateway: string): number {
+  let n = 0;
+  for (const d of deps.registry.listDevices()) if (d.gateway === gateway && !d.online) n++;
+  return n;
+}
+
 export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://hub');
   const route = url.pathname.replace(/\/+$/, '') || '/';
@@ -125,7 +132,10 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
       sendJson(
         res,
         200,
-        deps.registry.listGateways().filter((g) => seesDistrict(userOf(req), g.district)),
+        deps.registry
+          .listGateways()
+          .filter((g) => seesDistrict(userOf(req), g.district))
+          .map((g) => ({ ...g, devicesOffline: offlineDevices(deps, g.id) })),
       ),
     '/api/devices': () =>
       sendJson(
