@@ -253,12 +253,16 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
   });
 
   it('dispatches through the API, refuses an illegal transition with 409, starts it through the CLI', async () => {
-    const refused = await as(handler)<{ error: string; message: string }>('POST', `/api/cases/${caseId}/transitions`, {
-      action: 'pass',
-    });
+    // Not yet dispatched to the handler's unit: the case is not theirs to see, let alone act on.
+    expect((await as(handler)('POST', `/api/cases/${caseId}/transitions`, { action: 'start' })).status).toBe(404);
+    const refused = await as(commander)<{ error: string; message: string }>(
+      'POST',
+      `/api/cases/${caseId}/transitions`,
+      { action: 'pass' },
+    );
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: 'transition-refused' });
-    expect(refused.body.message).toMatch(/cannot pass a case in state filed as unit_handler/);
+    expect(refused.body.message).toMatch(/cannot pass a case in state filed as district_commander/);
 
     const dispatched = await as(commander)<Case>('POST', `/api/cases/${caseId}/transitions`, {
       action: 'dispatch',
