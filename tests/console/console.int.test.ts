@@ -216,7 +216,7 @@ describe('the operator console in a browser', () => {
       const list = await queueIds(cp);
       return list.includes(floodCaseId) ? list : undefined;
     });
-    expect(ids).toContain(floodCaseId);
+    expect(ids).not.toContain(gongshuCaseId); // the other district's case is not in a commander's queue
     await page.locator(`#case-list [data-case="${floodCaseId}"]`).click();
     await page.locator('#case-detail[data-state="filed"]').waitFor();
     const img = page.locator('#case-evidence img').first();
@@ -250,7 +250,7 @@ describe('the operator console in a browser', () => {
     await expect.poll(() => page.locator('#case-state').textContent()).toBe('派遣');
   });
 
-  it('the unit handler sees the case dispatched to it and is offered only the actions of a unit; the supervisor sees gateway health', async () => {
+  it('each role sees only what it may: the unit its dispatched case and only its actions, the other district nothing of Xihu', async () => {
     const unit = await consoleAs(beishanHandler);
     unitPage = unit;
     await unit.page.goto(`${hubUrl}/#/cases`);
@@ -261,6 +261,18 @@ describe('the operator console in a browser', () => {
       .locator('#case-actions form.action')
       .evaluateAll((fs) => fs.map((f) => f.getAttribute('data-action')));
     expect(offered.sort()).toEqual(['request_extension', 'return', 'start']);
+
+    expect(await queueIds(unit)).not.toContain(gongshuCaseId);
+
+    const gongshu = await consoleAs(gongshuCommander);
+    await gongshu.page.goto(`${hubUrl}/#/cases`);
+    const gsIds = await eventually(async () => {
+      const list = await queueIds(gongshu);
+      return list.includes(gongshuCaseId) ? list : undefined;
+    });
+    expect(gsIds).not.toContain(floodCaseId);
+    await gongshu.page.goto(`${hubUrl}/#/cases/${floodCaseId}`);
+    await expect.poll(() => gongshu.page.locator('#case-error').textContent()).toMatch(/^40[34] /);
 
     await sup.page.goto(`${hubUrl}/#/gateways`);
     const gw = sup.page.locator('#gateway-table tr[data-gateway="gw-xh-01"] td.on');
