@@ -187,6 +187,10 @@ describe('the operator console in a browser', () => {
     writeFileSync(bankFile, JSON.stringify(bank(120)));
     await expect.poll(() => value.textContent(), { timeout: 10_000 }).toBe('12');
     await page.locator('#telemetry-chart canvas').first().waitFor();
+    // The chart holds history from /api/telemetry and draws the rule's 15 cm limit from /api/rules.
+    const chart = page.locator('#telemetry-chart .chart');
+    await expect.poll(() => chart.getAttribute('data-limits'), { timeout: 10_000 }).toBe('15');
+    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBeGreaterThan(1);
     await screenshot(page, 'telemetry');
   });
 
