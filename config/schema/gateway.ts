@@ -211,6 +211,9 @@ export const gatewayConfigSchema = z
         password: secret('Gateway password on the hub broker. Write ${ENV_VAR}.'),
         keepalive: z.number().int().positive().default(30).describe('MQTT keepalive, seconds. Default 30.'),
         reconnectPeriod: duration('Wait between reconnect attempts. Default 1s.').prefault('1s'),
+        healthInterval: duration(
+          'How often the gateway reports its outbox backlog and devices online to the hub (.../health; also on every connect). Default 10s.',
+        ).prefault('10s'),
       })
       .strict()
       .describe('How to reach the hub broker.'),

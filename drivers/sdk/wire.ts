@@ -7,8 +7,15 @@ import { eventSchema, idSchema, readingSchema } from './reading.js';
 
 export const TOPIC_ROOT = 'cg/v1';
 
-export type UplinkChannel = 'state' | 'telemetry' | 'event' | 'media' | 'cmd-result';
-export const UPLINK_CHANNELS: readonly UplinkChannel[] = ['state', 'telemetry', 'event', 'media', 'cmd-result'];
+export type UplinkChannel = 'state' | 'telemetry' | 'event' | 'media' | 'cmd-result' | 'health';
+export const UPLINK_CHANNELS: readonly UplinkChannel[] = [
+  'state',
+  'telemetry',
+  'event',
+  'media',
+  'cmd-result',
+  'health',
+];
 
 export interface GatewayAddress {
   district: string;
@@ -23,6 +30,7 @@ export const topics = {
   media: (a: GatewayAddress) => `${TOPIC_ROOT}/${a.district}/${a.gateway}/media`,
   cmd: (a: GatewayAddress, name: string) => `${TOPIC_ROOT}/${a.district}/${a.gateway}/cmd/${name}`,
   cmdResult: (a: GatewayAddress) => `${TOPIC_ROOT}/${a.district}/${a.gateway}/cmd-result`,
+  health: (a: GatewayAddress) => `${TOPIC_ROOT}/${a.district}/${a.gateway}/health`,
   /** What a gateway subscribes to: its own commands, nothing else. */
   cmdFilter: (a: GatewayAddress) => `${TOPIC_ROOT}/${a.district}/${a.gateway}/cmd/#`,
   /** What the hub subscribes to. */
@@ -96,6 +104,30 @@ export const stateMessageSchema = z.object({
   devices: z.array(deviceInventoryItemSchema).optional(),
 });
 export type StateMessage = z.infer<typeof stateMessageSchema>;
+
+/**
+ * Not retained, QoS 0, on `.../health`: what the gateway holds for the hub, sent on connect and then
+ * every `hub.healthInterval`, so the console shows the outbox backlog draining after an outage.
+ */
+export const healthMessageSchema = z.object({
+  v: z.literal(1).optional(),
+  gateway: idSchema,
+  bootId: z.string().optional(),
+  ts: z.number().int().positive(),
+  outbox: z.object({
+    /** Readings and events taken and not yet acknowledged by the hub. */
+    items: z.number().int().min(0),
+    /** Of those, taken while the link was down and not yet sent. */
+    backlog: z.number().int().min(0),
+    /** Bytes held, counted against the quota. */
+    bytes: z.number().int().min(0),
+    /** Age of the oldest unacknowledged item, ms. */
+    oldestUnackedAgeMs: z.number().min(0),
+  }),
+  devicesOnline: z.number().int().min(0).optional(),
+  devices: z.number().int().min(0).optional(),
+});
+export type HealthMessage = z.infer<typeof healthMessageSchema>;
 
 /** Hub -> edge on `cmd/ack`: the highest contiguous seq of `bootId` the hub has made durable. */
 export const ackMessageSchema = z.object({ bootId: z.string().min(1), seq: z.number().int().min(-1) });

@@ -10,6 +10,7 @@ import type { LoadedGatewayConfig } from '../../config/load.js';
 import { type Clock, systemClock } from '../../drivers/sdk/clock.js';
 import type { Logger } from '../../drivers/sdk/log.js';
 import { MetricsRegistry } from '../../drivers/sdk/metrics.js';
+import type { HealthMessage } from '../../drivers/sdk/wire.js';
 import { Agent, type DriverRegistry, type RetryPolicy, type TransportFactory } from './agent.js';
 import { CameraDiscovery } from './camera-discovery.js';
 import { deviceCommandHandler } from './device-commands.js';
@@ -104,7 +105,7 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
   });
   // Declared before use in the closures below; assigned right after.
   let agent: Agent | undefined;
-  const uplink = new Uplink({
+  const uplink: Uplink = new Uplink({
     url: cfg.hub.url,
     address,
     password: cfg.hub.password,
@@ -116,6 +117,17 @@ export async function startEdge(loaded: LoadedGatewayConfig, deps: EdgeDeps): Pr
     version: packageVersion(),
     outbox,
     inventory: () => agent?.inventory() ?? [],
+    health: {
+      every: cfg.hub.healthInterval,
+      report: (): Pick<HealthMessage, 'outbox' | 'devices' | 'devicesOnline'> => {
+        const o = outbox.stats();
+        return {
+          outbox: { items: o.items, backlog: o.backlog, bytes: o.bytes, oldestUnackedAgeMs: uplink.oldestUnackedAge() },
+          devices: cfg.devices.length,
+          devicesOnline: agent?.onlineCount() ?? 0,
+        };
+      },
+    },
     clock,
     log: log.child({ component: 'edge.uplink' }),
     metrics,

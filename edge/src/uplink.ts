@@ -26,6 +26,7 @@ import {
   ackMessageSchema,
   type DeviceInventoryItem,
   type GatewayAddress,
+  type HealthMessage,
   parseTopic,
   type StateMessage,
   topics,
@@ -56,6 +57,8 @@ export interface UplinkOptions {
   version: string;
   outbox: Outbox;
   inventory: () => DeviceInventoryItem[];
+  /** What `.../health` reports (outbox backlog, devices), and how often; none: no health reports. */
+  health?: { every: number; report: () => Pick<HealthMessage, 'outbox' | 'devices' | 'devicesOnline'> };
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
@@ -73,6 +76,7 @@ export class Uplink {
   /** The backlog being replayed since the link came up: for the "Backlog replayed" log line. */
   private replaying: { since: number; readings: number; messages: number } | undefined;
   private resendTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private disconnectedSince: number | undefined;
   private lastError: string | undefined;
@@ -163,6 +167,7 @@ export class Uplink {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     const tick = Math.max(50, Math.min(1000, Math.floor(opts.resendAfter / 4)));
     this.resendTimer = setInterval(() => this.resendOverdue(), tick);
+    if (opts.health) this.healthTimer = setInterval(() => this.publishHealth(), opts.health.every);
   }
 
   /** New messages are in the outbox: send what the in-flight window allows. */
@@ -176,6 +181,20 @@ export class Uplink {
     this.client.publish(topics.state(this.opts.address), this.stateJson('online'), { qos: 1, retain: true }, (err) => {
       if (err) this.opts.log.debug({ err: describeError(err) }, 'State publish failed');
     });
+  }
+
+  /** Reports the outbox backlog on `.../health` (QoS 0: the next report replaces a lost one). */
+  private publishHealth(): void {
+    const health = this.opts.health;
+    if (!health || !this.isConnected || this.stopping || !this.client) return;
+    const message: HealthMessage = {
+      v: 1,
+      gateway: this.opts.address.gateway,
+      bootId: this.opts.outbox.bootId,
+      ts: this.opts.clock.now(),
+      ...health.report(),
+    };
+    this.client.publish(topics.health(this.opts.address), JSON.stringify(message), { qos: 0 });
   }
 
   /** Sends even the live readings that have not waited maxDelay; waits until the outbox is empty, the link is down, or `timeoutMs` passed. */
@@ -194,6 +213,7 @@ export class Uplink {
     if (this.stopping) return;
     this.stopping = true;
     if (this.resendTimer) clearInterval(this.resendTimer);
+    if (this.healthTimer) clearInterval(this.healthTimer);
     if (this.liveTimer) clearTimeout(this.liveTimer);
     const client = this.client;
     if (!client) return;
@@ -249,6 +269,8 @@ export class Uplink {
     this.lastLossReport = 0;
     const backlog = this.opts.outbox.stats().backlog + composed.reduce((n, m) => n + m.count, 0);
     this.replaying = backlog > 0 ? { since: this.opts.clock.now(), readings: 0, messages: 0 } : undefined;
+    // Before the replay starts, so the hub sees the backlog the outage left.
+    this.publishHealth();
     this.pump();
   }
 

@@ -247,7 +247,7 @@ export async function startHub(loaded: LoadedHubConfig, opts: StartHubOptions): 
       resolveGrid: resolve,
       maxPayloadBytes,
       acceptUnknownGateways: hub.mqtt.mode === 'external',
-      channels: opts.channels ?? ['telemetry', 'event', 'media', 'state'],
+      channels: opts.channels ?? ['telemetry', 'event', 'media', 'state', 'health'],
       ...(onStored ? { onStored } : {}),
       evidence: evidenceService({
         store: evidenceStore,

@@ -21,9 +21,15 @@ import { brgDl1 } from '../../drivers/modbus-logger/models/index.js';
 import { openPtyPair, type PtyPair } from '../../simulators/common/pty.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
 import { influxSeries } from '../helpers/influx-query.js';
+import { jsonApi } from '../helpers/json-api.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+interface GatewayHealthView {
+  id: string;
+  health?: { ts: number; devices?: number; devicesOnline?: number; outbox: { items: number; backlog: number } };
+}
 
 const influxUrl = inject('influxUrl');
 const database = `structures_${randomBytes(4).toString('hex')}`;
@@ -47,6 +53,7 @@ function bank(waterMm: number): RegisterBank {
 let pty: PtyPair;
 let responder: ResponderProcess;
 let proxy: TcpProxy;
+let httpPort: number;
 let hub: CliProcess;
 let edge: CliProcess;
 
@@ -60,10 +67,11 @@ async function rows(q: string): Promise<Record<string, unknown>[]> {
 
 beforeAll(async () => {
   const mqttPort = await findFreePort();
+  httpPort = await findFreePort();
   writeHubConfig(dir, {
     hubId: 'hub-structures',
     mqtt: { mode: 'embedded', host: '127.0.0.1', port: mqttPort },
-    httpPort: await findFreePort(),
+    httpPort,
     gateways: { 'gw-xh-01': '${CG_STRUCT_PW}' },
     influx: { url: influxUrl, database, flushInterval: '50ms' },
   });
@@ -75,7 +83,12 @@ beforeAll(async () => {
     path.join(dir, 'gw.yaml'),
     stringify({
       gateway: { id: 'gw-xh-01', district: 'xihu' },
-      hub: { url: `mqtt://127.0.0.1:${proxy.port}`, password: '${CG_STRUCT_PW}', reconnectPeriod: '250ms' },
+      hub: {
+        url: `mqtt://127.0.0.1:${proxy.port}`,
+        password: '${CG_STRUCT_PW}',
+        reconnectPeriod: '250ms',
+        healthInterval: '3s',
+      },
       dataDir: './edge-data',
       batch: { maxReadings: 20, maxDelay: '100ms' },
       delivery: { resendAfter: '2s' },
@@ -212,6 +225,32 @@ describe('loggers -> edge -> hub -> InfluxDB', () => {
       direction: 'high',
       level: 'closure',
     });
+
+    // The gateway's health report on reconnecting carries the outage's backlog; later ones show it drained.
+    const api = jsonApi(() => `http://127.0.0.1:${httpPort}`);
+    const healthOf = async () => {
+      const { body } = await api<GatewayHealthView[]>('GET', '/api/gateways');
+      return body.find((g) => g.id === 'gw-xh-01')?.health;
+    };
+    const atReconnect = await eventually(
+      async () => {
+        const h = await healthOf();
+        return h && h.ts >= restoredAt && h.outbox.backlog > 0 ? h : undefined;
+      },
+      30_000,
+      'a health report with the outage backlog',
+    );
+    expect(atReconnect).toMatchObject({ devices: 2, devicesOnline: 2 });
+    expect(atReconnect.outbox.items).toBeGreaterThanOrEqual(atReconnect.outbox.backlog);
+    await eventually(
+      async () => {
+        const h = await healthOf();
+        return h && h.ts > atReconnect.ts && h.outbox.backlog === 0 ? h : undefined;
+      },
+      30_000,
+      'a later health report with the backlog drained',
+    );
+
     const yellow = await rows(
       `SELECT data FROM event WHERE device = 'XH-UP01' AND "type" = 'threshold.high' AND severity = 'warning'`,
     );

@@ -4,7 +4,7 @@
  * and /api/devices.
  */
 import type { CityConfig } from '../../../config/schema/city.js';
-import type { DeviceInventoryItem, StateMessage } from '../../../drivers/sdk/wire.js';
+import type { DeviceInventoryItem, HealthMessage, StateMessage } from '../../../drivers/sdk/wire.js';
 
 export interface GatewayView {
   id: string;
@@ -26,6 +26,15 @@ export interface GatewayView {
   gaps: number;
   duplicates: number;
   rejected: number;
+  /** The gateway's last health report: outbox backlog and devices online (`.../health`). */
+  health?: {
+    /** Gateway clock ms when it was sent; hub clock ms when it arrived. */
+    ts: number;
+    receivedAt: number;
+    outbox: HealthMessage['outbox'];
+    devices?: number;
+    devicesOnline?: number;
+  };
 }
 
 export interface DeviceView {
@@ -96,6 +105,18 @@ export class GatewayRegistry {
    * Applies a state message; returns false when it is older than the one applied last (a will of
    * a replaced connection arriving after the new birth).
    */
+  applyHealth(gateway: string, district: string, h: HealthMessage, now: number): void {
+    const g = this.touch(gateway, district, now);
+    if (g.health && h.ts < g.health.ts) return; // QoS 0 reports may overtake each other
+    g.health = {
+      ts: h.ts,
+      receivedAt: now,
+      outbox: h.outbox,
+      ...(h.devices !== undefined ? { devices: h.devices } : {}),
+      ...(h.devicesOnline !== undefined ? { devicesOnline: h.devicesOnline } : {}),
+    };
+  }
+
   applyState(district: string, state: StateMessage, now: number): boolean {
     const g = this.touch(state.gateway, district, now);
     if (g.stateTs !== undefined && state.ts < g.stateTs) return false;

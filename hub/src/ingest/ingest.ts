@@ -18,6 +18,7 @@ import type { CityEvent, Reading } from '../../../drivers/sdk/reading.js';
 import {
   type EventEnvelope,
   eventEnvelopeSchema,
+  healthMessageSchema,
   parseTopic,
   stateMessageSchema,
   type TelemetryEnvelope,
@@ -64,7 +65,7 @@ export interface IngestOptions {
    * Without it, media messages are refused as `bad-topic`.
    */
   evidence?: EvidenceAccept;
-  /** Channels to subscribe to. Default telemetry, event, state. */
+  /** Channels to subscribe to. Default telemetry, event, state (the hub adds media and health). */
   channels?: readonly UplinkChannel[];
   /**
    * Called with each message's readings or placed events once the store has them durable, before
@@ -162,6 +163,13 @@ export class Ingest {
         this.onTelemetry(origin, validate(telemetryEnvelopeSchema, body, origin, isPlainTelemetryEnvelope));
       else if (origin.channel === 'event') this.onEvents(origin, validate(eventEnvelopeSchema, body, origin));
       else if (origin.channel === 'state') this.onState(origin, validate(stateMessageSchema, body, origin));
+      else if (origin.channel === 'health')
+        this.o.registry.applyHealth(
+          origin.gateway,
+          origin.district,
+          validate(healthMessageSchema, body, origin),
+          this.now(),
+        );
       return undefined;
     } catch (err) {
       if (err instanceof RejectedMessageError) return this.reject(origin, topic, err);
