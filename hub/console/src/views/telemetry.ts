@@ -84,7 +84,7 @@ export function mountTelemetry(root: HTMLElement, device: string | undefined): (
   const showField = (f: string, hours: number) => {
     field = f;
     chart?.destroy();
-    chart = timeChart({ label: f, width: Math.max(400, detail.clientWidth - 20) });
+    chart = timeChart({ label: f, width: Math.max(400, detail.clientWidth - 60) });
     chartBox.replaceChildren(chart.el);
     const limits: Limit[] = ruleLimits(limitsBody, f);
     chart.setLimits(limits);
