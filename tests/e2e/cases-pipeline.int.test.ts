@@ -20,9 +20,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { findFreePort } from '../../bin/lib/ports.js';
 import { type CliProcess, eventually, ROOT, startCli } from '../helpers/cli-process.js';
-import { consoleFetch, TEST_SUPERVISOR, type TestConsoleUser, testUser } from '../helpers/console-session.js';
+import { consoleLogin, TEST_SUPERVISOR, type TestConsoleUser, testUser } from '../helpers/console-session.js';
 import { jsonApi } from '../helpers/json-api.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
+import { type FollowedStream, followStream, type StreamEvent } from '../helpers/sse-follow.js';
 import { writeHubConfig } from '../helpers/system-configs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-cases-'));
@@ -40,8 +41,8 @@ let hub: CliProcess;
 let edge: CliProcess;
 let httpUrl: string;
 let hubRuns = 0;
-const stream: { event: string; data: Record<string, unknown> }[] = [];
-let streamAbort: AbortController | undefined;
+let followed: FollowedStream | undefined;
+const stream = (): StreamEvent[] => followed?.events ?? [];
 
 type Case = Record<string, unknown> & { id: string; state: string; history: Record<string, unknown>[] };
 
@@ -58,33 +59,10 @@ const handler = testUser('handler-1', 'unit_handler', { unit: 'beishan-street' }
 const api = jsonApi(() => httpUrl);
 const as = (user: TestConsoleUser) => jsonApi(() => httpUrl, user);
 
-/** Reads /api/stream into `stream` until aborted. */
+/** Follows /api/stream as the supervisor until stopped. */
 async function follow(): Promise<void> {
-  streamAbort = new AbortController();
-  const res = await consoleFetch(httpUrl)('/api/stream', { signal: streamAbort.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += decoder.decode(value, { stream: true });
-        let end = buf.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) stream.push({ event, data: JSON.parse(data) });
-          end = buf.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  const cookie = await consoleLogin(httpUrl);
+  followed = await followStream(`${httpUrl}/api/stream`, { headers: { cookie } });
 }
 
 async function cli(
@@ -169,7 +147,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  streamAbort?.abort();
+  followed?.stop();
   await Promise.all([edge?.stop(), hub?.stop(), responder?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -199,7 +177,7 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
     caseId = (c as Case).id;
     expect(c).toMatchObject({ source: 'sensor', state: 'filed', district: 'xihu', unit: 'beishan-street' });
     const opened = await eventually(
-      async () => stream.find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'opened'),
+      async () => stream().find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'opened'),
       5_000,
       'the case on /api/stream',
     );
@@ -224,7 +202,7 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
     expect(overdue.find((x) => x.id === caseId)?.overdue).toBe(true);
     // …and the clock records it (history entry, on the stream) on its next tick.
     await eventually(
-      async () => stream.find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'mark_overdue'),
+      async () => stream().find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'mark_overdue'),
       12_000,
       'mark_overdue on /api/stream',
     );
@@ -271,7 +249,7 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
     expect(dispatched.status).toBe(200);
     expect(dispatched.body).toMatchObject({ state: 'dispatched', unit: 'beishan-street' });
     await eventually(
-      async () => stream.find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'dispatch'),
+      async () => stream().find((s) => s.event === 'case' && s.data.id === caseId && s.data.effect === 'dispatch'),
       5_000,
       'the dispatch on /api/stream',
     );
@@ -295,7 +273,7 @@ describe('a flooded underpass becomes a case and runs through its workflow', () 
     const before = (await api<Case>('GET', `/api/cases/${caseId}`)).body;
     const handleDue = (before.deadlines as { handle?: { dueAt?: number } }).handle?.dueAt;
     expect(handleDue).toBeGreaterThan(Date.now());
-    streamAbort?.abort();
+    followed?.stop();
     await hub.stop('SIGKILL');
     hub = startHub();
     await hub.waitFor(/Listening/, 20_000);
