@@ -11,7 +11,7 @@ import { createSimClock, type SimClock } from '../common/sim-clock.js';
 import type { LonLat } from '../gps/route.js';
 import { ALARM, type LocationReport, STATUS } from './jt808-bodies.js';
 import type { Jt808Version } from './jt808-frames.js';
-import { Terminal, type TerminalStats } from './terminal.js';
+import { Terminal, type TerminalStats, zeroStats } from './terminal.js';
 import { FleetTruck, HOP_SPEED_KMH, type TruckState } from './truck.js';
 import type { SimVehicle } from './vehicles.js';
 
@@ -141,20 +141,7 @@ export function startFleet(opts: FleetOptions): Fleet {
   });
 
   const summary = (): FleetSummary => {
-    const stats: TerminalStats = {
-      connects: 0,
-      registered: 0,
-      authenticated: 0,
-      reports: 0,
-      batches: 0,
-      batchedPositions: 0,
-      heartbeats: 0,
-      acked: 0,
-      retransmits: 0,
-      linkFailures: 0,
-      refusals: 0,
-      buffered: 0,
-    };
+    const stats = zeroStats();
     let online = 0;
     for (const t of terminals.values()) {
       if (t.online) online++;

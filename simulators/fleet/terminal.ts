@@ -62,17 +62,9 @@ export interface TerminalStats {
   buffered: number;
 }
 
-interface Pending {
-  msgId: number;
-  frame: Buffer;
-  tries: number;
-  timer: NodeJS.Timeout;
-  /** Location bodies the message carried: back to the blind buffer if it is never answered. */
-  positions: Buffer[];
-}
-
-export class Terminal {
-  readonly stats: TerminalStats = {
+/** All counters at zero: a new terminal's, and the start of a fleet's sum. */
+export function zeroStats(): TerminalStats {
+  return {
     connects: 0,
     registered: 0,
     authenticated: 0,
@@ -86,6 +78,19 @@ export class Terminal {
     refusals: 0,
     buffered: 0,
   };
+}
+
+interface Pending {
+  msgId: number;
+  frame: Buffer;
+  tries: number;
+  timer: NodeJS.Timeout;
+  /** Location bodies the message carried: back to the blind buffer if it is never answered. */
+  positions: Buffer[];
+}
+
+export class Terminal {
+  readonly stats: TerminalStats = zeroStats();
   private socket: net.Socket | undefined;
   private authCode: string | undefined;
   private authed = false;
