@@ -281,6 +281,10 @@ describe('the operator console in a browser', () => {
     await sup.page.goto(`${hubUrl}/#/gateways`);
     const gw = sup.page.locator('#gateway-table tr[data-gateway="gw-xh-01"] td.on');
     await gw.waitFor();
+    // the outbox column comes from the gateway's health report (.../health on connect)
+    const held = sup.page.locator('#gateway-table tr[data-gateway="gw-xh-01"] td:nth-child(5)');
+    await expect.poll(() => held.textContent(), { timeout: 15_000 }).toMatch(/^\d+$/);
+    expect(await held.getAttribute('title')).toMatch(/taken while offline/);
     await screenshot(sup.page, 'gateways');
     for (const cp of pages) expect(cp.errors).toEqual([]);
   });

@@ -77,8 +77,15 @@ export interface Gateway {
   lastSeen?: number;
   watermark?: number;
   gaps?: number;
-  outbox?: number | { pending?: number; backlog?: number };
-  backlog?: number;
+  devicesOffline?: number;
+  /** The gateway's last `.../health` report. */
+  health?: {
+    ts: number;
+    receivedAt: number;
+    outbox: { items: number; backlog: number; bytes: number; oldestUnackedAgeMs: number };
+    devices?: number;
+    devicesOnline?: number;
+  };
   devices?: { id: string; kind?: string; asset?: string; online?: boolean }[];
   [key: string]: unknown;
 }

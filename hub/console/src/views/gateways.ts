@@ -4,13 +4,12 @@ import { clear, formatTime, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { store } from '../store.js';
 
-/** The backlog a gateway reports, whichever shape its health message has. */
-function backlogOf(g: Gateway): number | undefined {
-  if (typeof g.backlog === 'number') return g.backlog;
-  if (typeof g.outbox === 'number') return g.outbox;
-  if (g.outbox && typeof g.outbox === 'object') return g.outbox.backlog ?? g.outbox.pending;
-  const health = g.health as { outbox?: { pending?: number; backlog?: number } } | undefined;
-  return health?.outbox?.backlog ?? health?.outbox?.pending;
+/** What the gateway holds for the hub (items not yet acknowledged), as its last health report said. */
+function backlogCell(g: Gateway): HTMLElement {
+  const o = g.health?.outbox;
+  if (!o) return h('td', {}, '—');
+  const title = `${o.backlog} taken while offline, ${Math.round(o.bytes / 1024)} KiB, oldest ${Math.round(o.oldestUnackedAgeMs / 1000)} s; reported ${formatTime(g.health?.receivedAt)}`;
+  return h('td', { class: o.backlog > 0 ? 'warn' : '', title }, String(o.items));
 }
 
 export function mountGateways(root: HTMLElement): () => void {
@@ -39,7 +38,7 @@ export function mountGateways(root: HTMLElement): () => void {
     clear(body);
     for (const g of store.gateways) {
       const offline = (g.devices ?? []).filter((d) => d.online === false);
-      const devicesOffline = typeof g.devicesOffline === 'number' ? g.devicesOffline : offline.length;
+      const devicesOffline = g.devicesOffline ?? offline.length;
       body.append(
         h(
           'tr',
@@ -48,7 +47,7 @@ export function mountGateways(root: HTMLElement): () => void {
           h('td', {}, g.district),
           h('td', { class: g.online ? 'on' : 'off' }, g.online ? t('online') : t('offline')),
           h('td', {}, formatTime(g.lastSeen)),
-          h('td', {}, String(backlogOf(g) ?? '—')),
+          backlogCell(g),
           h('td', {}, String(g.gaps ?? 0)),
           h('td', { title: offline.map((d) => d.id).join(', ') }, String(devicesOffline)),
         ),
