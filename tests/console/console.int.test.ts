@@ -235,13 +235,17 @@ describe('the operator console in a browser', () => {
     expect(offered).not.toContain('accept'); // the supervision centre's, not the command centre's
     expect(offered).not.toContain('report_handled'); // the unit's
     const form = page.locator('#case-actions form[data-action="dispatch"]');
+    // the dispatch choice lists the city's units by name, the proposed unit chosen
+    expect(await form.locator('select[name="unit"]').inputValue()).toBe('beishan-street');
+    expect(await form.locator('select[name="unit"] option:checked').textContent()).toBe('北山街道 (beishan-street)');
     await form.locator('input[name="note"]').fill('请北山街道立即处置');
     await form.locator('button').click();
     const entry = page.locator('#case-history li[data-action="dispatch"]');
     await entry.waitFor({ timeout: 10_000 });
     expect(await entry.textContent()).toContain('请北山街道立即处置');
     expect(await entry.textContent()).toContain('xihu-commander');
-    expect(await page.locator('#case-unit').textContent()).toBe('beishan-street');
+    expect(await page.locator('#case-unit').textContent()).toBe('北山街道');
+    expect(await page.locator('#case-unit').getAttribute('data-unit')).toBe('beishan-street');
     await screenshot(page, 'case-detail');
     // English labels from the case model and the catalogue; the choice survives a reload.
     expect(await page.locator('#case-state').textContent()).toBe('派遣');

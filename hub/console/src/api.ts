@@ -56,6 +56,8 @@ export interface CityGeometry {
   assets: { id: string; name: string; kind: string; district: string; location?: LonLat }[];
   routes: { id: string; name?: string; path: LonLat[] }[];
   roads?: { id: string; name?: string; path: LonLat[] }[];
+  /** Responsible units: names for unit ids, the dispatch choice. */
+  units?: { id: string; name: string; type: string }[];
 }
 
 export interface Reading {

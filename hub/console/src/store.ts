@@ -150,6 +150,12 @@ export class Store {
     }
   }
 
+  /** A unit's display name (北山街道), or its id when the city does not list it. */
+  unitName(id: string | undefined): string {
+    if (!id) return '';
+    return this.city?.units?.find((u) => u.id === id)?.name ?? id;
+  }
+
   categoryName(key: string, lang: 'zh' | 'en'): string {
     const c = this.catalogue?.classes.find((x) => x.key === key);
     if (!c) return key;

@@ -56,7 +56,8 @@ export interface HttpApiDeps {
   /** The access check every /api route goes through (sessions, roles). */
   guard: ApiGuard;
   /** The city whose geometry /api/city serves. */
-  city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'> & Partial<Pick<CityConfig, 'roads'>>;
+  city: Pick<CityConfig, 'city' | 'districts' | 'gridCells' | 'assets' | 'routes'> &
+    Partial<Pick<CityConfig, 'roads' | 'units'>>;
   /** Evidence store and capture commands; without them those routes are 404. */
   evidence?: EvidenceRouteDeps;
   /** The case core; without it the case routes are 404. */
@@ -87,7 +88,9 @@ const incidentAuthorize = (req: IncomingMessage, res: ServerResponse, roles: rea
  */
 function cityFor(deps: HttpApiDeps, user: ConsoleUser): Record<string, unknown> {
   const { city, districts, gridCells, assets, routes, roads = [] } = deps.city;
-  if (seesAll(user)) return { city, districts, gridCells, assets, routes, roads };
+  // Names for the console's unit fields and the dispatch choice; who a unit is is no secret.
+  const units = (deps.city.units ?? []).map((u) => ({ id: u.id, name: u.name, type: u.type }));
+  if (seesAll(user)) return { city, districts, gridCells, assets, routes, roads, units };
   if (user.role === 'district_commander') {
     const mine = <T extends { district: string }>(xs: readonly T[]) => xs.filter((x) => x.district === user.district);
     return {
@@ -97,6 +100,7 @@ function cityFor(deps: HttpApiDeps, user: ConsoleUser): Record<string, unknown> 
       assets: mine(assets),
       routes: mine(routes),
       roads: mine(roads),
+      units,
     };
   }
   const store = deps.cases?.cases.service.store;
@@ -105,7 +109,8 @@ function cityFor(deps: HttpApiDeps, user: ConsoleUser): Record<string, unknown> 
       .filter((c) => seesCase(user, c))
       .map((c) => c.asset),
   );
-  return { city, districts, gridCells, assets: assets.filter((a) => caseAssets.has(a.id)), routes: [], roads: [] };
+  const assetsOfCases = assets.filter((a) => caseAssets.has(a.id));
+  return { city, districts, gridCells, assets: assetsOfCases, routes: [], roads: [], units };
 }
 
 /** Devices of a gateway whose last state says offline (drivers report them in births and events). */

@@ -84,7 +84,7 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
       h('dt', {}, t('urgency')),
       h('dd', { class: `urgency u-${c.urgency}` }, urgencyLabel(c.urgency)),
       h('dt', {}, t('unit')),
-      h('dd', { id: 'case-unit' }, c.unit ?? '—'),
+      h('dd', { id: 'case-unit', 'data-unit': c.unit ?? '' }, c.unit ? store.unitName(c.unit) : '—'),
       h('dt', {}, t('district')),
       h('dd', {}, c.district ?? '—'),
       h('dt', {}, t('asset')),
@@ -111,7 +111,7 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
           h('time', {}, formatTime(e.at)),
           h('b', {}, actionLabel(e.action)),
           ` ${stateLabel(e.from)} → ${stateLabel(e.to)} · ${e.actor.id} (${roleLabel(e.actor.role)})`,
-          e.data?.unit ? ` · ${t('unit')}: ${String(e.data.unit)}` : null,
+          e.data?.unit ? ` · ${t('unit')}: ${store.unitName(String(e.data.unit))}` : null,
           e.note ? h('div', { class: 'note' }, e.note) : null,
         ),
       ),
@@ -236,11 +236,14 @@ export function mountCaseDetail(root: HTMLElement, id: string): () => void {
       const note = h('input', { name: 'note', placeholder: t('note'), 'data-note': action });
       const extra: HTMLElement[] = [];
       const body: Record<string, unknown> = { action };
-      let unit: HTMLInputElement | undefined;
+      let unit: HTMLSelectElement | undefined;
       let hours: HTMLInputElement | undefined;
       let urgency: HTMLSelectElement | undefined;
       if (action === 'dispatch') {
-        unit = h('input', { name: 'unit', value: c.unit ?? '', placeholder: t('unit') });
+        // The units the city lists, the proposed one first chosen; the server checks the choice.
+        unit = h('select', { name: 'unit', title: t('unit') });
+        for (const u of store.city?.units ?? [])
+          unit.append(h('option', { value: u.id, selected: u.id === c.unit }, `${u.name} (${u.id})`));
         extra.push(unit);
       }
       if (action === 'request_extension') {

@@ -83,7 +83,7 @@ export function mountCases(root: HTMLElement): () => void {
     ),
     select(
       'unit',
-      [...units].sort().map((u) => [u, u]),
+      [...units].sort().map((u) => [u, store.unitName(u)]),
     ),
     select(
       'category',
@@ -181,7 +181,7 @@ export function mountCases(root: HTMLElement): () => void {
         cell(stateLabel(c.state)),
         cell(urgencyLabel(c.urgency), `urgency u-${c.urgency}`),
         cell(c.district ?? ''),
-        cell(c.unit ?? ''),
+        cell(store.unitName(c.unit)),
         cell(c.asset ?? ''),
         cell(formatTime(c.reportedAt)),
         cell(
