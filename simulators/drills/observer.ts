@@ -4,6 +4,7 @@
  * the operator's session cookie when the hub asks for one. Records; the runner and the report
  * decide what it means.
  */
+import { readSse } from '../common/sse-reader.js';
 
 export interface SeenReading {
   device: string;
@@ -73,33 +74,10 @@ export class HubObserver {
       headers: this.cookie ? { cookie: this.cookie } : {},
     });
     if (res.status !== 200 || !res.body) throw new Error(`/api/stream: HTTP ${res.status}`);
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    this.done = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buf += decoder.decode(value, { stream: true });
-          let end = buf.indexOf('\n\n');
-          while (end >= 0) {
-            this.block(buf.slice(0, end));
-            buf = buf.slice(end + 2);
-            end = buf.indexOf('\n\n');
-          }
-        }
-      } catch {
-        // aborted by stop(), or the hub went away
-      }
-    })();
+    this.done = readSse(res.body, (event, data) => this.onEvent(event, data));
   }
 
-  private block(block: string): void {
-    const event = /^event: (.*)$/m.exec(block)?.[1];
-    const data = /^data: (.*)$/m.exec(block)?.[1];
-    if (!event || !data) return;
-    const parsed = JSON.parse(data) as Record<string, unknown>;
+  private onEvent(event: string, parsed: Record<string, unknown>): void {
     if (event === 'reading') {
       const kind = String(parsed.kind);
       if (!this.kinds.has(kind)) return;

@@ -1,3 +1,5 @@
+import { readSse } from '../../simulators/common/sse-reader.js';
+
 /** Follows a hub's `/api/stream` (Server-Sent Events) in a test: every event parsed, until stopped. */
 export interface StreamEvent {
   event: string;
@@ -16,29 +18,7 @@ export async function followStream(url: string, init: RequestInit = {}): Promise
   const abort = new AbortController();
   const res = await fetch(url, { ...init, signal: abort.signal });
   if (!res.ok || !res.body) throw new Error(`${url} answered ${res.status}`);
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
   const events: StreamEvent[] = [];
-  let buf = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += decoder.decode(value, { stream: true });
-        let end = buf.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-          end = buf.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // aborted by stop()
-    }
-  })();
+  void readSse(res.body, (event, data) => events.push({ event, data, at: Date.now() }));
   return { events, stop: () => abort.abort() };
 }
