@@ -208,4 +208,24 @@ describe('scope by role', () => {
     const gateways = (u: TestConsoleUser) => [...new Set(seen(u, 'gateway').map((g) => g.district))];
     expect(gateways(xihu).every((d) => d === 'xihu')).toBe(true);
   });
+
+  it('draws the limits in force where an incident holds: flood in its district, normal elsewhere', async () => {
+    const inForce = async (asset: string) =>
+      (
+        await api(TEST_SUPERVISOR)<{ rules: { id: string; inForce: string }[] }>('GET', `/api/rules?asset=${asset}`)
+      ).body.rules.find((r) => r.id === 'underpass-waterlogging')?.inForce;
+    expect(await inForce('UP-XH-001')).toBe('normal');
+    const opened = await api(TEST_SUPERVISOR)<{ id: string }>('POST', '/api/incidents', {
+      type: 'flood',
+      scope: { districts: ['xihu'] },
+      level: 'IV',
+      reason: 'limits in force',
+    });
+    expect(opened.status).toBe(201);
+    expect(await inForce('UP-XH-001')).toBe('flood');
+    expect(await inForce('UP-GS-001')).toBe('normal');
+    const closed = await api(TEST_SUPERVISOR)('POST', `/api/incidents/${opened.body.id}/close`, { reason: 'done' });
+    expect(closed.status).toBe(200);
+    expect(await inForce('UP-XH-001')).toBe('normal');
+  });
 });

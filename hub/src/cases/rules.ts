@@ -65,6 +65,8 @@ export interface RuleEngine {
   readonly profile: Profile;
   /** The profile of a place (an incident's scope); undefined: the city-wide one. */
   setProfileResolver(resolve: ProfileResolver | undefined): void;
+  /** The profile in force at a place: its incident's, else the city-wide one. */
+  profileAt(place: Place): Profile;
   /** State entries changed since the last call (for the store). */
   changed(): RuleStateEntry[];
   /** Restores persisted state (after a restart); entries of rules no longer configured are ignored. */
@@ -128,6 +130,7 @@ export function createRuleEngine(rules: readonly RuleConfig[], initialProfile: P
     setProfileResolver(r) {
       resolver = r;
     },
+    profileAt,
     onReading(o) {
       const out: Signal[] = [];
       for (const rule of rules) {

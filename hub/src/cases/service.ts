@@ -17,6 +17,7 @@ import {
   type CameraObservation,
   createRuleEngine,
   type Observation,
+  type Place,
   type ProfileResolver,
   type RuleStateEntry,
   type Signal,
@@ -66,6 +67,8 @@ export interface CaseService {
   setProfile(profile: Profile): void;
   /** Per-place profile (the incidents' scopes); undefined: the city-wide one everywhere. */
   setProfileResolver(resolve: ProfileResolver | undefined): void;
+  /** The profile in force at a place (an open incident's there, else the city-wide one). */
+  profileAt(place: Place): Profile;
   /** Names the incident a case raised now belongs to (set on the case before it is first saved). */
   setIncidentLinker(link: IncidentLinker | undefined): void;
   readonly store: CaseStore;
@@ -139,6 +142,7 @@ export function openCaseService(opts: CaseServiceOptions): CaseService {
     ctx,
     setProfile: (p) => engine.setProfile(p),
     setProfileResolver: (r) => engine.setProfileResolver(r),
+    profileAt: (place) => engine.profileAt(place),
     setIncidentLinker: (l) => {
       linkIncident = l;
     },

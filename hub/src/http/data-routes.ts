@@ -9,8 +9,8 @@
  *   GET /api/rules?device=|asset=
  *       { profile, rules: [{ id, type, category, field?, direction?, inForce, levels? }] }: the rules
  *       that apply to the device (its kind and asset) or to the asset's devices; a threshold rule's
- *       `levels` per profile ({ normal: [{ at, urgency }], flood?, snow? }), `inForce` the city-wide
- *       profile (an incident's per-district profile is on /api/situation).
+ *       `levels` per profile ({ normal: [{ at, urgency }], flood?, snow? }), `inForce` the profile
+ *       that holds there: an open incident's in its districts, else the city-wide one.
  *
  *   GET /api/assets/status
  *       [{ asset, district, openCases, worstUrgency, worstState, cases: [id...] }] for every asset with an
@@ -173,6 +173,12 @@ export function handleDataRoute(
       ];
   const profile = deps.cases?.profile().profile ?? 'normal';
   const place = { ...(assetId ? { asset: assetId } : {}), ...(asset ? { assetKind: asset.kind } : {}) };
+  // An open incident's profile where it holds (its districts), else the city-wide one.
+  const inForce =
+    deps.cases?.service.profileAt({
+      ...(device ? { device: device.id } : {}),
+      ...(assetId ? { asset: assetId } : {}),
+    }) ?? profile;
   // No device known on the asset yet: every rule for the asset, whatever device kind it names.
   const rules = (deps.cases?.rules.rules ?? []).filter((r) =>
     kinds.length
@@ -187,7 +193,7 @@ export function handleDataRoute(
       category: r.category,
       ...('field' in r ? { field: r.field } : {}),
       ...('direction' in r ? { direction: r.direction } : {}),
-      inForce: profile,
+      inForce,
       ...(r.type === 'threshold' ? { levels: r.levels } : {}),
     })),
   });
