@@ -106,7 +106,7 @@ export const stateMessageSchema = z.object({
 export type StateMessage = z.infer<typeof stateMessageSchema>;
 
 /**
- * Not retained, QoS 0, on `.../health`: what the gateway holds for the hub, sent on connect and then
+ * Retained, QoS 0, on `.../health`: what the gateway holds for the hub, sent on connect and then
  * every `hub.healthInterval`, so the console shows the outbox backlog draining after an outage.
  */
 export const healthMessageSchema = z.object({

@@ -183,7 +183,7 @@ export class Uplink {
     });
   }
 
-  /** Reports the outbox backlog on `.../health` (QoS 0: the next report replaces a lost one). */
+  /** Reports the outbox backlog on `.../health` (QoS 0, retained: each report replaces the last). */
   private publishHealth(): void {
     const health = this.opts.health;
     if (!health || !this.isConnected || this.stopping || !this.client) return;
@@ -194,7 +194,8 @@ export class Uplink {
       ts: this.opts.clock.now(),
       ...health.report(),
     };
-    this.client.publish(topics.health(this.opts.address), JSON.stringify(message), { qos: 0 });
+    // Retained: a hub that subscribes later (starting up) still gets the last report at once.
+    this.client.publish(topics.health(this.opts.address), JSON.stringify(message), { qos: 0, retain: true });
   }
 
   /** Sends even the live readings that have not waited maxDelay; waits until the outbox is empty, the link is down, or `timeoutMs` passed. */
