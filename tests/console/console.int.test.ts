@@ -23,7 +23,7 @@ import { SimulatedCamera } from '../../simulators/camera/camera.js';
 import { type CliProcess, eventually, startCli } from '../helpers/cli-process.js';
 import { consoleFetch, TEST_SUPERVISOR, testUser } from '../helpers/console-session.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
-import { writeHubConfig } from '../helpers/system-configs.js';
+import { writeFloodGatewayConfig, writeHubConfig } from '../helpers/system-configs.js';
 import { type ConsolePage, launchChromium, login, openConsole, screenshot } from './console-rig.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-console-'));
@@ -105,40 +105,29 @@ beforeAll(async () => {
     moveMs: 200,
     maxPullHoldMs: 1000,
   });
-  writeFileSync(
-    path.join(dir, 'gw.yaml'),
-    stringify({
-      gateway: { id: 'gw-xh-01', district: 'xihu' },
-      hub: { url: `mqtt://127.0.0.1:${mqttPort}`, password: '${CG_UI_GW_PW}', reconnectPeriod: '250ms' },
-      dataDir: './edge-data',
-      batch: { maxReadings: 20, maxDelay: '100ms' },
-      devices: [
-        {
-          id: 'XH-UP01',
-          kind: 'flood',
-          driver: 'modbus-tcp-logger',
-          asset: 'UP-XH-001',
-          options: { host: '127.0.0.1', port: responder.ports[0], model: 'UPS-WL-1', interval: '500ms' },
+  writeFloodGatewayConfig(dir, {
+    hubUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    password: '${CG_UI_GW_PW}',
+    gaugePort: responder.ports[0] as number,
+    extraDevices: [
+      {
+        id: 'XH-CAM02',
+        kind: 'camera',
+        driver: 'onvif-camera',
+        asset: 'UP-XH-001',
+        options: {
+          url: camera.deviceUrl,
+          username: 'citygrid',
+          password: '${CG_UI_CAM_PW}',
+          connectTimeout: '5s',
+          snapshotTimeout: '5s',
+          settlePoll: '50ms',
+          events: false,
+          timeZone: 'Asia/Shanghai',
         },
-        {
-          id: 'XH-CAM02',
-          kind: 'camera',
-          driver: 'onvif-camera',
-          asset: 'UP-XH-001',
-          options: {
-            url: camera.deviceUrl,
-            username: 'citygrid',
-            password: '${CG_UI_CAM_PW}',
-            connectTimeout: '5s',
-            snapshotTimeout: '5s',
-            settlePoll: '50ms',
-            events: false,
-            timeZone: 'Asia/Shanghai',
-          },
-        },
-      ],
-    }),
-  );
+      },
+    ],
+  });
   hub = startCli(['hub', '--config', path.join(dir, 'hub.yaml')], { env, logFile: path.join(dir, 'hub.log') });
   await hub.waitFor(/"msg":"Listening"/, 30_000);
   edge = startCli(['edge', '--config', path.join(dir, 'gw.yaml')], { env, logFile: path.join(dir, 'edge.log') });

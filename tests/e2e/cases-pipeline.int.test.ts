@@ -24,7 +24,7 @@ import { consoleLogin, TEST_SUPERVISOR, type TestConsoleUser, testUser } from '.
 import { jsonApi } from '../helpers/json-api.js';
 import { type RegisterBank, type ResponderProcess, startModbusTcpResponder } from '../helpers/modbus-tcp-responder.js';
 import { type FollowedStream, followStream, type StreamEvent } from '../helpers/sse-follow.js';
-import { writeHubConfig } from '../helpers/system-configs.js';
+import { writeFloodGatewayConfig, writeHubConfig } from '../helpers/system-configs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-cases-'));
 const password = randomBytes(12).toString('base64url');
@@ -122,24 +122,11 @@ beforeAll(async () => {
   );
   writeFileSync(bankFile, JSON.stringify(bank(120)));
   responder = await startModbusTcpResponder({ count: 1, bank: bankFile });
-  writeFileSync(
-    path.join(dir, 'gw.yaml'),
-    stringify({
-      gateway: { id: 'gw-xh-01', district: 'xihu' },
-      hub: { url: `mqtt://127.0.0.1:${mqttPort}`, password: '${CG_CASES_PW}', reconnectPeriod: '250ms' },
-      dataDir: './edge-data',
-      batch: { maxReadings: 20, maxDelay: '100ms' },
-      devices: [
-        {
-          id: 'XH-UP01',
-          kind: 'flood',
-          driver: 'modbus-tcp-logger',
-          asset: 'UP-XH-001',
-          options: { host: '127.0.0.1', port: responder.ports[0], model: 'UPS-WL-1', interval: '500ms' },
-        },
-      ],
-    }),
-  );
+  writeFloodGatewayConfig(dir, {
+    hubUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    password: '${CG_CASES_PW}',
+    gaugePort: responder.ports[0] as number,
+  });
   hub = startHub();
   await hub.waitFor(/Listening/, 20_000);
   await follow();

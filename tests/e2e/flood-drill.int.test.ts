@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../simulators/drills/report.js';
-import { type CliProcess, startCli } from '../helpers/cli-process.js';
+import type { CliProcess } from '../helpers/cli-process.js';
+import { runDrill } from '../helpers/drill.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-flood-drill-'));
 const NORMAL_S = 1;
@@ -26,11 +27,9 @@ let drill: CliProcess;
 let report: DrillReport;
 
 beforeAll(async () => {
-  drill = startCli(
+  ({ drill, report } = await runDrill(
+    'flood',
     [
-      'sim',
-      'flood',
-      '--json',
       '--seed',
       '1',
       '--duration',
@@ -42,15 +41,8 @@ beforeAll(async () => {
       '--keep',
       path.join(dir, 'run'),
     ],
-    { logFile: path.join(dir, 'drill.log') },
-  );
-  const code = await drill.exited;
-  const line = drill
-    .output()
-    .split('\n')
-    .find((l) => l.startsWith('{"drill"'));
-  if (!line) throw new Error(`no report from the drill (exit ${code}):\n${drill.output().slice(-3000)}`);
-  report = JSON.parse(line) as DrillReport;
+    dir,
+  ));
 }, 90_000);
 
 afterAll(async () => {

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../simulators/drills/report.js';
-import { type CliProcess, startCli } from '../helpers/cli-process.js';
+import type { CliProcess } from '../helpers/cli-process.js';
+import { runDrill } from '../helpers/drill.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-snow-drill-'));
 const NORMAL_S = 1;
@@ -22,27 +23,11 @@ let drill: CliProcess;
 let report: DrillReport;
 
 beforeAll(async () => {
-  drill = startCli(
-    [
-      'sim',
-      'snow',
-      '--json',
-      '--duration',
-      '25',
-      '--interval',
-      String(NORMAL_S * 1000),
-      '--incident-interval',
-      String(INCIDENT_S * 1000),
-    ],
-    { logFile: path.join(dir, 'drill.log') },
-  );
-  const code = await drill.exited;
-  const line = drill
-    .output()
-    .split('\n')
-    .find((l) => l.startsWith('{"drill"'));
-  if (!line) throw new Error(`no report from the drill (exit ${code}):\n${drill.output().slice(-3000)}`);
-  report = JSON.parse(line) as DrillReport;
+  ({ drill, report } = await runDrill(
+    'snow',
+    ['--duration', '25', '--interval', String(NORMAL_S * 1000), '--incident-interval', String(INCIDENT_S * 1000)],
+    dir,
+  ));
 }, 90_000);
 
 afterAll(async () => {

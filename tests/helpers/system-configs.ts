@@ -99,3 +99,40 @@ export function writeTruckGatewayConfig(dir: string, f: TruckGatewayFixture): st
   writeFileSync(file, stringify(config));
   return file;
 }
+
+export interface FloodGatewayFixture {
+  hubUrl: string;
+  /** The gateway password reference, e.g. `${CG_CASES_PW}`. */
+  password: string;
+  /** Port of the Modbus TCP responder that plays the underpass gauge. */
+  gaugePort: number;
+  /** Devices beside the gauge (a camera at the underpass). */
+  extraDevices?: Record<string, unknown>[];
+  file?: string;
+}
+
+/**
+ * The Xihu gateway with the UP-XH-001 underpass gauge (XH-UP01, a UPS-WL-1 logger over Modbus TCP,
+ * read every 500 ms): what the case and console tests raise their flood cases from. Returns its path.
+ */
+export function writeFloodGatewayConfig(dir: string, f: FloodGatewayFixture): string {
+  const config = {
+    gateway: { id: 'gw-xh-01', district: 'xihu' },
+    hub: { url: f.hubUrl, password: f.password, reconnectPeriod: '250ms' },
+    dataDir: './edge-data',
+    batch: { maxReadings: 20, maxDelay: '100ms' },
+    devices: [
+      {
+        id: 'XH-UP01',
+        kind: 'flood',
+        driver: 'modbus-tcp-logger',
+        asset: 'UP-XH-001',
+        options: { host: '127.0.0.1', port: f.gaugePort, model: 'UPS-WL-1', interval: '500ms' },
+      },
+      ...(f.extraDevices ?? []),
+    ],
+  };
+  const file = path.join(dir, f.file ?? 'gw.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
