@@ -11,21 +11,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { CLEAR_COOKIE, type ConsoleAuth } from '../auth/console-auth.js';
-import { readJson } from './evidence-routes.js';
 import { userOf } from './guard.js';
-import { sendError, sendJson } from './respond.js';
+import { allowMethods, readJson, sendError, sendJson } from './respond.js';
 
 const loginBody = z.object({ username: z.string().min(1).max(200), password: z.string().max(1000) }).strict();
 
 /** Handles the route when it is one of these; returns false otherwise. */
 export function handleAuthRoute(auth: ConsoleAuth, req: IncomingMessage, res: ServerResponse, route: string): boolean {
-  const method = req.method ?? 'GET';
-  const only = (allowed: string): boolean => {
-    if (method === allowed || (allowed === 'GET' && method === 'HEAD')) return true;
-    res.setHeader('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);
-    sendError(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return false;
-  };
+  const only = (allowed: string): boolean => allowMethods(req, res, route, [allowed]);
   if (route === '/api/login') {
     if (!only('POST')) return true;
     readJson(req)

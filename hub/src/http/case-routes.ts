@@ -33,8 +33,8 @@ import type { CaseFilter } from '../cases/store.js';
 import { ACTIONS, GUARDS } from '../cases/workflow.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { pointInPolygon } from '../geo.js';
-import { readJson, type Send, type SendError } from './evidence-routes.js';
 import { userOf } from './guard.js';
+import { allowMethods, readJson, type Send, type SendError } from './respond.js';
 
 export interface CaseRouteDeps {
   cases: HubCases;
@@ -97,12 +97,7 @@ export function handleCaseRoute(
     return false;
   const method = req.method ?? 'GET';
   const now = (deps.now ?? Date.now)();
-  const only = (allowed: string[]): boolean => {
-    if (allowed.includes(method)) return true;
-    res.setHeader('allow', allowed.join(', '));
-    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return false;
-  };
+  const only = (allowed: readonly string[]): boolean => allowMethods(req, res, route, allowed);
   const store = deps.cases.service.store;
   /** Sends a typed error; true, so a branch can `return fail(…)`. */
   const fail = (status: number, error: string, message: string): true => {

@@ -30,7 +30,7 @@ import type { GatewayRegistry } from '../ingest/gateways.js';
 import type { LatestValueCache } from '../live/latest-cache.js';
 import type { TelemetryStore } from '../telemetry/types.js';
 import { userOf } from './guard.js';
-import { sendError, sendJson } from './respond.js';
+import { allowMethods, sendError, sendJson } from './respond.js';
 
 export interface DataRouteDeps {
   store: TelemetryStore;
@@ -95,12 +95,7 @@ export function handleDataRoute(
   route: string,
 ): boolean {
   if (route !== '/api/telemetry' && route !== '/api/rules' && route !== '/api/assets/status') return false;
-  const method = req.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD');
-    sendError(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return true;
-  }
+  if (!allowMethods(req, res, route, ['GET'])) return true;
   const user = userOf(req);
   if (route === '/api/assets/status') {
     sendJson(res, 200, assetStatus(deps, user));

@@ -23,6 +23,7 @@ import type { ConsoleUser } from '../auth/users.js';
 import { type CaptureCommands, CaptureError } from '../evidence/capture.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { userOf } from './guard.js';
+import { allowMethods, readJson, type Send, type SendError } from './respond.js';
 
 export interface EvidenceRouteDeps {
   store: EvidenceStore;
@@ -40,11 +41,6 @@ export interface EvidenceRouteDeps {
   };
 }
 
-export type Send = (res: ServerResponse, status: number, body: unknown) => void;
-export type SendError = (res: ServerResponse, status: number, error: string, message: string) => void;
-
-const MAX_BODY = 16 * 1024;
-
 /** Handles the route when it is one of these; returns false otherwise. */
 export function handleEvidenceRoute(
   deps: EvidenceRouteDeps,
@@ -58,12 +54,7 @@ export function handleEvidenceRoute(
   const [api, what, id, sub, extra] = parts;
   if (api !== 'api' || extra !== undefined) return false;
   const method = req.method ?? 'GET';
-  const only = (allowed: string[]): boolean => {
-    if (allowed.includes(method)) return true;
-    res.setHeader('allow', allowed.join(', '));
-    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return false;
-  };
+  const only = (allowed: readonly string[]): boolean => allowMethods(req, res, route, allowed);
   if (what === 'evidence' && id === undefined) {
     if (!only(['GET', 'HEAD'])) return true;
     const q = url.searchParams;
@@ -181,29 +172,4 @@ export function handleEvidenceRoute(
     return true;
   }
   return false;
-}
-
-/** The request's JSON body (at most 16 KiB; empty is `{}`). */
-export function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error(`body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (text === '') return resolve({});
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new Error('body is not JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
 }

@@ -14,8 +14,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConsoleUser } from '../auth/users.js';
 import type { HubFleet } from '../fleet/hub-fleet.js';
 import { fleetJson, roadsJson } from '../fleet/views.js';
-import type { Send, SendError } from './evidence-routes.js';
 import { userOf } from './guard.js';
+import { allowMethods, type Send, type SendError } from './respond.js';
 
 export interface FleetRouteDeps {
   fleet: HubFleet;
@@ -32,12 +32,7 @@ export function handleFleetRoute(
   send: { json: Send; error: SendError },
 ): boolean {
   if (route !== '/api/fleet' && route !== '/api/fleet/roads') return false;
-  const method = req.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD');
-    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return true;
-  }
+  if (!allowMethods(req, res, route, ['GET'])) return true;
   const now = (deps.now ?? Date.now)();
   const q = url.searchParams;
   const user = userOf(req);

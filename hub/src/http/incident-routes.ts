@@ -22,7 +22,7 @@ import { INCIDENT_LEVELS, INCIDENT_TYPES } from '../../../config/schema/incident
 import type { HubIncidents } from '../incidents/hub-incidents.js';
 import { type Incident, IncidentError, scopeDistricts } from '../incidents/model.js';
 import { type SituationDeps, situation } from '../incidents/situation.js';
-import { readJson, type Send, type SendError } from './evidence-routes.js';
+import { allowMethods, readJson, type Send, type SendError } from './respond.js';
 
 /** The operator behind a request (the console session, contracts §2). */
 export interface Operator {
@@ -68,12 +68,7 @@ export function handleIncidentRoute(
   const [api, what, id, sub, extra] = route.split('/').slice(1).map(decodeURIComponent);
   if (api !== 'api' || extra !== undefined || (what !== 'incidents' && what !== 'situation')) return false;
   const method = req.method ?? 'GET';
-  const only = (allowed: string[]): boolean => {
-    if (allowed.includes(method)) return true;
-    res.setHeader('allow', allowed.join(', '));
-    send.error(res, 405, 'method-not-allowed', `${method} is not allowed on ${route}`);
-    return false;
-  };
+  const only = (allowed: readonly string[]): boolean => allowMethods(req, res, route, allowed);
   const fail = (status: number, error: string, message: string): true => {
     send.error(res, status, error, message);
     return true;

@@ -39,7 +39,7 @@ import { type EvidenceRouteDeps, handleEvidenceRoute } from './evidence-routes.j
 import { type FleetRouteDeps, handleFleetRoute } from './fleet-routes.js';
 import { type ApiGuard, type ConsoleRole, requireRole, userOf } from './guard.js';
 import { handleIncidentRoute, type IncidentRouteDeps } from './incident-routes.js';
-import { sendError, sendJson } from './respond.js';
+import { allowMethods, sendError, sendJson } from './respond.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -204,11 +204,7 @@ export function handleRequest(deps: HttpApiDeps, req: IncomingMessage, res: Serv
     sendError(res, 404, 'not-found', `no route ${route}`);
     return;
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD');
-    sendError(res, 405, 'method-not-allowed', `${req.method} is not allowed on ${route}`);
-    return;
-  }
+  if (!allowMethods(req, res, route, ['GET'])) return;
   handler();
 }
 
